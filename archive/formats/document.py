@@ -1,0 +1,113 @@
+"""The one intermediate model between every parser and every renderer.
+
+Plain dataclasses, no Django: parsers produce `Document`s, the importer writes them to the
+database, the exporter rebuilds them from it, and renderers write them out again. Because both
+directions meet here, `parse(render(doc)) == doc` is a property we can test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class LocationKind(StrEnum):
+    """What a highlight's `location` counts. The empty value means "no location"."""
+
+    NONE = ""
+    LOCATION = "location"  # Kindle location, e.g. "335" or "1004-1005"
+    PAGE = "page"  # printed page, e.g. "12", "xiv", "12-13"
+    TIME = "time"  # podcast/video time stamp, e.g. "0:00:02"
+    OFFSET = "offset"  # Readwise Reader character offset
+    ORDER = "order"  # position in the document, when that is all the export says
+
+
+class Category(StrEnum):
+    """Readwise's categories; an empty value means the export did not say."""
+
+    NONE = ""
+    BOOKS = "books"
+    ARTICLES = "articles"
+    TWEETS = "tweets"
+    PODCASTS = "podcasts"
+    SUPPLEMENTALS = "supplementals"
+    VIDEOS = "videos"
+    EMAILS = "emails"
+    PDFS = "pdfs"
+
+
+@dataclass
+class Highlight:
+    text: str
+    note: str = ""
+    tags: list[str] = field(default_factory=list)
+    location: str = ""
+    location_kind: LocationKind = LocationKind.NONE
+    url: str = (
+        ""  # the highlight's own link ("View Highlight", "View Tweet", Omnivore anchor)
+    )
+    external_id: str = (
+        ""  # an id the origin app gave the highlight, e.g. Readwise's 687119130
+    )
+    color: str = ""
+    highlighted_at: dt.datetime | None = None  # naive; the exporting tool's local time
+    favorite: bool = False
+    page: str = (
+        ""  # the printed page, where the origin names one (Kindle); "" when it does not
+    )
+
+
+@dataclass
+class Document:
+    title: str  # the title as exported (may be an id, as in the seed's front matter)
+    display_title: str = (
+        ""  # the human title when `title` is not one (front matter `aliases`)
+    )
+    author: str = ""  # the author string exactly as exported, e.g. "A & B & C"
+    authors: list[str] = field(
+        default_factory=list
+    )  # the same, split into people, in order
+    url: str = ""
+    category: Category = Category.NONE
+    origin: str = (
+        ""  # the app it was read in: reader, kindle, instapaper, omnivore, ...
+    )
+    saved_at: dt.datetime | None = None  # naive; when the reader saved/added it
+    published_at: dt.date | None = None
+    cover_url: str = ""
+    tags: list[str] = field(default_factory=list)  # document tags
+    note: str = ""  # document note
+    summary: str = ""
+    external_id: str = (
+        ""  # the origin's id for the document (Readwise book id, ASIN, Omnivore id)
+    )
+    extra: dict[str, Any] = field(
+        default_factory=dict
+    )  # unknown front-matter keys, in order
+    highlights: list[Highlight] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The title a person reads."""
+        return self.display_title or self.title
+
+
+@dataclass
+class ParseResult:
+    """What a parser read from one file.
+
+    `documents` is empty when the file holds no highlights; `skipped` counts entries that were
+    read and deliberately left out (Kindle bookmarks, empty bodies, exact repeats), and
+    `warnings` says, per problem, what was odd and where (line numbers), without failing the file.
+    """
+
+    format: str
+    documents: list[Document] = field(default_factory=list)
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class ParseError(ValueError):
+    """The file is of a known format but cannot be read; the message says what and where."""

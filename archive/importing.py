@@ -1,0 +1,475 @@
+"""Writing parsed documents to the database, idempotently.
+
+The rules (DESIGN.md): importing the same file twice changes nothing; a re-sync adds only what is
+new; what the user did in Commonplace is never overwritten; nothing is deleted; a file imports
+completely or not at all, and one bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import stat
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from archive.formats import detect
+from archive.formats.document import Document, ParseError
+from archive.formats.document import Highlight as ParsedHighlight
+from archive.models import (
+    Author,
+    ImportFile,
+    ImportJob,
+    Source,
+    SourceAuthor,
+    normalise_key,
+)
+from highlights.models import Highlight, Tag, fingerprint
+
+# Files inside a zip that are never exports: folders' metadata, Obsidian's settings, macOS forks.
+IGNORED_PARTS = {"__MACOSX", ".obsidian", ".trash", ".git"}
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    format: str = ""
+    status: str = ImportFile.Status.UNCHANGED
+    sources_created: int = 0
+    sources_updated: int = 0
+    sources_unchanged: int = 0
+    highlights_created: int = 0
+    highlights_updated: int = 0
+    highlights_unchanged: int = 0
+    skipped: int = 0
+    message: str = ""
+    source_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ArchiveError(ValueError):
+    """A zip that cannot be opened safely; the message says why."""
+
+
+def expand(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """One upload as the files it holds: a zip becomes its members, anything else itself.
+
+    Guards against zip bombs (the total expanded size is capped by MAX_UNZIPPED_MB and checked
+    while reading, not trusted from the header), hostile member names (absolute paths and `..`
+    are only ever used as labels, never as paths on disk) and nested archives (not opened).
+    """
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        yield name, data
+        return
+    limit = settings.COMMONPLACE_MAX_UNZIPPED_MB * 1024 * 1024
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ArchiveError(f"the zip archive is damaged ({error})") from None
+    used = 0
+    with archive:
+        for info in archive.infolist():
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+                continue
+            if any(part in IGNORED_PARTS or part.startswith("._") for part in parts):
+                continue
+            if parts and parts[-1].startswith(".") or not parts:
+                continue
+            label = f"{name}/{'/'.join(p for p in parts if p not in {'..', '/'})}"
+            try:
+                with archive.open(info) as member:
+                    chunk = member.read(limit - used + 1)
+            except (
+                zipfile.BadZipFile,
+                NotImplementedError,
+                RuntimeError,
+                OSError,
+            ) as error:
+                yield label, _unreadable(f"cannot be unpacked ({error})")
+                continue
+            used += len(chunk)
+            if used > limit:
+                raise ArchiveError(
+                    f"the zip expands to more than {settings.COMMONPLACE_MAX_UNZIPPED_MB} MB; "
+                    "split it or raise MAX_UNZIPPED_MB"
+                )
+            yield label, chunk
+
+
+class _Unreadable(bytes):
+    """Marks a zip member that could not be unpacked; its value is the reason."""
+
+
+def _unreadable(reason: str) -> bytes:
+    return _Unreadable(reason.encode())
+
+
+def import_file(user: User, path: str, data: bytes) -> FileOutcome:
+    """Parse one file and write it in a single transaction; never raises for bad input."""
+    outcome = FileOutcome(path=path)
+    if isinstance(data, _Unreadable):
+        outcome.status, outcome.message = ImportFile.Status.ERROR, data.decode()
+        return outcome
+    try:
+        result = detect.parse(data)
+    except ParseError as error:
+        outcome.status, outcome.message = ImportFile.Status.ERROR, str(error)
+        return outcome
+    outcome.format = result.format
+    outcome.skipped = result.skipped
+    if not any(doc.highlights for doc in result.documents):
+        outcome.status = ImportFile.Status.SKIPPED
+        outcome.message = "; ".join(result.warnings) or "no highlights found"
+        return outcome
+    with transaction.atomic():
+        writer = _Writer(user)
+        for document in result.documents:
+            if document.highlights:
+                writer.write(document, outcome)
+    if outcome.sources_created:
+        outcome.status = ImportFile.Status.CREATED
+    elif (
+        outcome.highlights_created
+        or outcome.highlights_updated
+        or outcome.sources_updated
+    ):
+        outcome.status = ImportFile.Status.UPDATED
+    else:
+        outcome.status = ImportFile.Status.UNCHANGED
+    outcome.message = _summary(outcome, result.warnings)
+    return outcome
+
+
+def import_paths(user: User, files: Iterable[tuple[str, bytes]]) -> list[FileOutcome]:
+    """Import many files (zips expanded); each one stands or falls on its own."""
+    outcomes = []
+    for name, data in files:
+        try:
+            members = list(expand(name, data))
+        except ArchiveError as error:
+            outcomes.append(
+                FileOutcome(
+                    path=name, status=ImportFile.Status.ERROR, message=str(error)
+                )
+            )
+            continue
+        outcomes.extend(
+            import_file(user, member, content) for member, content in members
+        )
+    return outcomes
+
+
+def totals(outcomes: Iterable[FileOutcome]) -> dict[str, int]:
+    counted = (
+        "sources_created",
+        "sources_updated",
+        "highlights_created",
+        "highlights_updated",
+        "skipped",
+    )
+    result = dict.fromkeys(("files", *counted, "errors"), 0)
+    for outcome in outcomes:
+        result["files"] += 1
+        result["errors"] += outcome.status == ImportFile.Status.ERROR
+        for key in counted:
+            result[key] += getattr(outcome, key)
+    return result
+
+
+def run_job(job: ImportJob) -> None:
+    """Import every file of a job in order, recording each outcome and the progress as it goes."""
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    for upload in job.files.filter(status=ImportFile.Status.PENDING).order_by(
+        "position"
+    ):
+        outcomes = import_paths(job.user, [(upload.name, bytes(upload.data or b""))])
+        _record(upload, outcomes)
+        ImportJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+    job.refresh_from_db()
+    job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+
+
+def _record(upload: ImportFile, outcomes: list[FileOutcome]) -> None:
+    """Store a file's outcome; a zip's members become files of their own after it."""
+    first, *rest = outcomes or [
+        FileOutcome(
+            path=upload.name,
+            status=ImportFile.Status.SKIPPED,
+            message="the zip is empty",
+        )
+    ]
+    apply_outcome(upload, first)
+    upload.data = None
+    upload.save()
+    for outcome in rest:
+        member = ImportFile(job=upload.job, position=upload.position)
+        apply_outcome(member, outcome)
+        member.save()
+
+
+def apply_outcome(row: ImportFile, outcome: FileOutcome) -> None:
+    """Copy an outcome onto its ImportFile row (not saved)."""
+    row.name = outcome.path
+    row.format = outcome.format
+    row.status = outcome.status
+    row.message = outcome.message
+    row.source_ids = outcome.source_ids
+    for key in (
+        "sources_created",
+        "sources_updated",
+        "sources_unchanged",
+        "highlights_created",
+        "highlights_updated",
+        "highlights_unchanged",
+        "skipped",
+    ):
+        setattr(row, key, getattr(outcome, key))
+
+
+def _summary(outcome: FileOutcome, warnings: list[str]) -> str:
+    parts = []
+    if outcome.highlights_created:
+        parts.append(
+            f"{outcome.highlights_created} new highlight{'s' * (outcome.highlights_created != 1)}"
+        )
+    if outcome.highlights_updated:
+        parts.append(f"{outcome.highlights_updated} updated")
+    if outcome.highlights_unchanged:
+        parts.append(f"{outcome.highlights_unchanged} already in your archive")
+    if outcome.skipped:
+        parts.append(f"{outcome.skipped} skipped")
+    message = ", ".join(parts) or "nothing new"
+    if warnings:
+        message += ". " + "; ".join(warnings)
+    return message
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value)
+
+
+def source_identity(document: Document) -> str:
+    """What makes a re-imported document the same source: its URL, else its title and author."""
+    if document.url:
+        return "url:" + document.url.strip().rstrip("/")[:590]
+    return (
+        "doc:" + normalise_key(document.name) + "|" + normalise_key(document.author)
+    )[:600]
+
+
+class _Writer:
+    """Writes documents for one user, caching authors and tags for the length of a file."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.tags: dict[str, Tag] = {}
+        self.authors: dict[str, Author] = {}
+
+    def tag(self, name: str) -> Tag:
+        key = name.strip().lower()
+        if key not in self.tags:
+            found = Tag.objects.filter(
+                user=self.user, name__iexact=name.strip()
+            ).first()
+            self.tags[key] = found or Tag.objects.create(
+                user=self.user, name=name.strip()
+            )
+        return self.tags[key]
+
+    def author(self, name: str) -> Author:
+        key = normalise_key(name)
+        if key not in self.authors:
+            self.authors[key], _ = Author.objects.get_or_create(
+                user=self.user, key=key, defaults={"name": name.strip()}
+            )
+        return self.authors[key]
+
+    def write(self, document: Document, outcome: FileOutcome) -> None:
+        identity = source_identity(document)
+        source = Source.objects.filter(user=self.user, identity=identity).first()
+        if source is None:
+            source = self.create_source(document, identity)
+            outcome.sources_created += 1
+        elif self.fill_source(source, document):
+            outcome.sources_updated += 1
+        else:
+            outcome.sources_unchanged += 1
+        if source.pk not in outcome.source_ids:
+            outcome.source_ids.append(source.pk)
+        if source.deleted_at is not None:
+            outcome.skipped += len(document.highlights)
+            return
+        self.write_highlights(source, document.highlights, outcome)
+
+    def create_source(self, document: Document, identity: str) -> Source:
+        source = Source.objects.create(
+            user=self.user,
+            identity=identity,
+            title=document.title[:1000],
+            display_title=document.display_title[:1000],
+            author_text=document.author[:1000],
+            url=document.url,
+            category=str(document.category),
+            origin=document.origin,
+            cover_url=document.cover_url,
+            saved_at=_aware(document.saved_at),
+            published_on=document.published_at,
+            note=document.note,
+            summary=document.summary,
+            external_id=document.external_id,
+            extra=document.extra,
+        )
+        names = document.authors or ([document.author] if document.author else [])
+        SourceAuthor.objects.bulk_create(
+            SourceAuthor(source=source, author=self.author(name), position=i)
+            for i, name in enumerate(dict.fromkeys(n for n in names if n.strip()))
+        )
+        for name in document.tags:
+            self.tag(name).sources.add(source)
+        return source
+
+    def fill_source(self, source: Source, document: Document) -> bool:
+        """Fill what the source lacks from a re-import; never overwrite what is there."""
+        if source.edited_at is not None:
+            return False  # the user has worked on it in Commonplace: their version wins
+        changed = []
+        for field_name, value in (
+            ("display_title", document.display_title),
+            ("author_text", document.author),
+            ("category", str(document.category)),
+            ("origin", document.origin),
+            ("cover_url", document.cover_url),
+            ("saved_at", _aware(document.saved_at)),
+            ("published_on", document.published_at),
+            ("note", document.note),
+            ("summary", document.summary),
+            ("external_id", document.external_id),
+        ):
+            if value and not getattr(source, field_name):
+                setattr(source, field_name, value)
+                changed.append(field_name)
+        new_extra = {k: v for k, v in document.extra.items() if k not in source.extra}
+        if new_extra:
+            source.extra = {**source.extra, **new_extra}
+            changed.append("extra")
+        existing_tags = {t.name.lower() for t in source.tags.all()}
+        for name in document.tags:
+            if name.strip().lower() not in existing_tags:
+                self.tag(name).sources.add(source)
+                changed.append("tags")
+        if changed:
+            source.save()
+        return bool(changed)
+
+    def write_highlights(
+        self, source: Source, parsed: list[ParsedHighlight], outcome: FileOutcome
+    ) -> None:
+        existing = list(
+            Highlight.objects.filter(source=source).prefetch_related("tags")
+        )
+        by_fingerprint = {h.fingerprint: h for h in existing}
+        by_url = {h.url: h for h in existing if h.url}
+        next_position = max((h.position for h in existing), default=-1) + 1
+        created: list[tuple[Highlight, list[str]]] = []
+        for item in parsed:
+            print_ = fingerprint(item.text or item.note)
+            match = by_fingerprint.get(print_) or (
+                by_url.get(item.url) if item.url else None
+            )
+            if match is None:
+                highlight = Highlight(
+                    user=self.user,
+                    source=source,
+                    position=next_position,
+                    text=item.text,
+                    note=item.note,
+                    location=item.location[:100],
+                    location_kind=str(item.location_kind),
+                    url=item.url,
+                    external_id=item.external_id,
+                    color=item.color,
+                    highlighted_at=_aware(item.highlighted_at),
+                    favorite=item.favorite,
+                    fingerprint=print_,
+                )
+                next_position += 1
+                by_fingerprint[print_] = highlight
+                created.append((highlight, item.tags))
+            elif match.deleted_at is not None:
+                outcome.skipped += 1
+            elif match.pk is None:
+                continue  # a repeat inside this very file
+            elif self.fill_highlight(match, item):
+                outcome.highlights_updated += 1
+            else:
+                outcome.highlights_unchanged += 1
+        Highlight.objects.bulk_create([h for h, _ in created])
+        through = Highlight.tags.through
+        through.objects.bulk_create(
+            [
+                through(highlight_id=h.pk, tag_id=self.tag(name).pk)
+                for h, names in created
+                for name in dict.fromkeys(n.strip() for n in names if n.strip())
+            ],
+            ignore_conflicts=True,
+        )
+        outcome.highlights_created += len(created)
+        if created:
+            dates = [
+                h.highlighted_at
+                for h in existing + [h for h, _ in created]
+                if h.highlighted_at
+            ]
+            source.last_highlighted_at = (
+                max(dates, default=None) or source.saved_at or timezone.now()
+            )
+            source.save(update_fields=["last_highlighted_at", "updated_at"])
+
+    def fill_highlight(self, highlight: Highlight, item: ParsedHighlight) -> bool:
+        """Fill blanks of an existing highlight, unless the user has edited it here."""
+        if highlight.edited_at is not None:
+            return False  # the user has worked on it in Commonplace: their version wins
+        changed = []
+        for field_name, value in (
+            ("note", item.note),
+            ("location", item.location[:100]),
+            ("location_kind", str(item.location_kind)),
+            ("url", item.url),
+            ("external_id", item.external_id),
+            ("color", item.color),
+            ("highlighted_at", _aware(item.highlighted_at)),
+        ):
+            if value and not getattr(highlight, field_name):
+                setattr(highlight, field_name, value)
+                changed.append(field_name)
+        have = {t.name.lower() for t in highlight.tags.all()}
+        new_tags = [
+            name
+            for name in item.tags
+            if name.strip() and name.strip().lower() not in have
+        ]
+        if new_tags:
+            highlight.tags.add(*(self.tag(name) for name in new_tags))
+            changed.append("tags")
+        if changed:
+            highlight.save(
+                update_fields=[f for f in changed if f != "tags"] + ["updated_at"]
+            )
+        return bool(changed)

@@ -1,0 +1,243 @@
+"""Authors, sources and import jobs: what a reader's highlights come from, and how they got in."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.urls import reverse
+
+
+def normalise_key(text: str) -> str:
+    """A comparison key: Unicode-normalised, case-folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Category(models.TextChoices):
+    BOOKS = "books", "Books"
+    ARTICLES = "articles", "Articles"
+    TWEETS = "tweets", "Tweets"
+    PODCASTS = "podcasts", "Podcasts"
+    SUPPLEMENTALS = "supplementals", "Supplementals"
+    VIDEOS = "videos", "Videos"
+    EMAILS = "emails", "Emails"
+    PDFS = "pdfs", "PDFs"
+    __empty__ = "Uncategorised"
+
+
+class Author(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authors"
+    )
+    name = models.CharField(max_length=500)
+    key = models.CharField(max_length=500, editable=False)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="author_unique_key_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key = normalise_key(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("highlights:author", args=[self.pk])
+
+
+class SourceQuerySet(models.QuerySet["Source"]):
+    def for_user(self, user: Any) -> SourceQuerySet:
+        return self.filter(user=user, deleted_at__isnull=True)
+
+
+class Source(models.Model):
+    """One document a reader highlighted: a book, an article, a tweet thread, a podcast episode."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sources"
+    )
+    title = models.CharField(
+        max_length=1000, help_text="The title as exported; may be an id."
+    )
+    display_title = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="The human title, when the export's title is not one.",
+    )
+    author_text = models.CharField("author (as exported)", max_length=1000, blank=True)
+    authors = models.ManyToManyField(
+        Author, through="SourceAuthor", related_name="sources", blank=True
+    )
+    url = models.URLField(max_length=2000, blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
+    origin = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The app it was read in: reader, kindle, ...",
+    )
+    cover_url = models.URLField(max_length=2000, blank=True)
+    saved_at = models.DateTimeField(null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    note = models.TextField("document note", blank=True)
+    summary = models.TextField(blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    extra = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Front-matter keys Commonplace has no field for.",
+    )
+    identity = models.CharField(
+        max_length=600,
+        editable=False,
+        help_text="What makes a re-import the same source.",
+    )
+    last_highlighted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last changed by its owner in Commonplace; re-imports leave it alone.",
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector(
+            "display_title",
+            "title",
+            "author_text",
+            config="english",
+            weight="A",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "identity"], name="source_unique_identity_per_user"
+            )
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="source_search_vector"),
+            models.Index(
+                fields=["user", "-last_highlighted_at"],
+                name="source_user_last_highlighted",
+            ),
+            models.Index(fields=["user", "-created_at"], name="source_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_title or self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("archive:source", args=[self.pk])
+
+
+class SourceAuthor(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "author"], name="source_author_unique"
+            )
+        ]
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("archive:import_job", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+class ImportFile(models.Model):
+    """One uploaded file in an import job, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        UNCHANGED = "unchanged", "Unchanged"
+        SKIPPED = "skipped", "Skipped"
+        ERROR = "error", "Error"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=1000)
+    size = models.PositiveBigIntegerField(default=0)
+    # The upload's bytes, kept in the database (not on a web container's disk) so any worker can
+    # read them; cleared once the file has been imported.
+    data = models.BinaryField(null=True, editable=False)
+    format = models.CharField(max_length=50, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    sources_created = models.PositiveIntegerField(default=0)
+    sources_updated = models.PositiveIntegerField(default=0)
+    sources_unchanged = models.PositiveIntegerField(default=0)
+    highlights_created = models.PositiveIntegerField(default=0)
+    highlights_updated = models.PositiveIntegerField(default=0)
+    highlights_unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    source_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+
+    def __str__(self) -> str:
+        return self.name

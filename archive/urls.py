@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from archive import views
+
+app_name = "archive"
+urlpatterns = [
+    path("import/", views.import_page, name="import"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
+    path("sources/<int:pk>/", views.source_detail, name="source"),
+    path("sources/<int:pk>/markdown/", views.source_markdown, name="source_markdown"),
+]

