@@ -39,15 +39,11 @@ def find_python() -> str:
     for name in ("python3.14", "python3.13", "python3.12"):
         if found := shutil.which(name):
             return found
-    sys.exit(
-        f"Commonplace needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is {sys.version.split()[0]}."
-    )
+    sys.exit(f"Commonplace needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is {sys.version.split()[0]}.")
 
 
 def lock_digest() -> str:
-    return hashlib.sha256(
-        (ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
-    ).hexdigest()
+    return hashlib.sha256((ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
 def ensure_venv() -> None:
@@ -95,9 +91,7 @@ def in_venv() -> bool:
 
 
 def manage(*args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [str(PYTHON), "manage.py", *args], check=True, cwd=ROOT, **kwargs
-    )  # type: ignore[call-overload]
+    return subprocess.run([str(PYTHON), "manage.py", *args], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
 
 
 def start_database() -> None:
@@ -120,9 +114,7 @@ def serve() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     say("Starting the background worker")
-    worker = subprocess.Popen(
-        [str(PYTHON), "manage.py", "db_worker", "--interval", "1"], cwd=ROOT
-    )
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "db_worker", "--interval", "1"], cwd=ROOT)
     say(f"Serving Commonplace on http://{host}:{port}/  (Ctrl-C stops everything)")
     web = subprocess.Popen(
         [
@@ -166,9 +158,7 @@ def main() -> int:
     ensure_venv()
     if not in_venv():
         # Continue inside the environment we just made, with the same arguments.
-        os.execv(
-            str(PYTHON), [str(PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]]
-        )
+        os.execv(str(PYTHON), [str(PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
     os.chdir(ROOT)
     args = sys.argv[1:]
     if args[:1] == ["test"]:

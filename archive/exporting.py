@@ -22,11 +22,7 @@ from highlights.models import Highlight as HighlightRow
 
 def sources_for_export(user: User) -> QuerySet[Source]:
     """The user's sources with everything an export needs, in a fixed number of queries."""
-    live = (
-        HighlightRow.objects.filter(deleted_at__isnull=True)
-        .prefetch_related("tags")
-        .order_by("position", "pk")
-    )
+    live = HighlightRow.objects.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
     return (
         Source.objects.for_user(user)
         .prefetch_related(
@@ -45,11 +41,7 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
 def live_highlights(source: Source) -> list[HighlightRow]:
     """A source's highlights outside the trash, in reading order (prefetched when available)."""
     if not hasattr(source, "live_highlights"):
-        rows = (
-            source.highlights.filter(deleted_at__isnull=True)
-            .prefetch_related("tags")
-            .order_by("position", "pk")
-        )
+        rows = source.highlights.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
         source.live_highlights = list(rows)  # type: ignore[attr-defined]
     return source.live_highlights  # type: ignore[attr-defined,no-any-return]
 
@@ -80,6 +72,7 @@ def document_for(source: Source) -> Document:
                 tags=[tag.name for tag in h.tags.all()],
                 location=h.location,
                 location_kind=LocationKind(h.location_kind),
+                page=h.page,
                 url=h.url,
                 external_id=h.external_id,
                 color=h.color,
@@ -109,9 +102,7 @@ def write_zip(sources: Iterable[Source], out: io.IOBase | Any) -> int:
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for source in sources:
-            folder = (
-                source.get_category_display() if source.category else "Uncategorised"
-            ).title()
+            folder = (source.get_category_display() if source.category else "Uncategorised").title()
             base = filename_for(source)
             path = f"{folder}/{base}"
             suffix = 2
@@ -161,6 +152,7 @@ def json_export(sources: Iterable[Source]) -> dict[str, Any]:
                         "note": item.note,
                         "location": item.location,
                         "location_type": item.location_kind,
+                        "page": item.page,
                         "highlighted_at": _iso(row.highlighted_at),
                         "url": item.url,
                         "external_id": item.external_id,

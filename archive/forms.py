@@ -28,9 +28,7 @@ class ImportForm(forms.Form):
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         if not cleaned.get("files") and not cleaned.get("folder"):
-            raise forms.ValidationError(
-                "Choose at least one file, folder or zip to import."
-            )
+            raise forms.ValidationError("Choose at least one file, folder or zip to import.")
         return cleaned
 
     def uploads(self) -> list[object]:

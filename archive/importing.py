@@ -140,11 +140,7 @@ def import_file(user: User, path: str, data: bytes) -> FileOutcome:
                 writer.write(document, outcome)
     if outcome.sources_created:
         outcome.status = ImportFile.Status.CREATED
-    elif (
-        outcome.highlights_created
-        or outcome.highlights_updated
-        or outcome.sources_updated
-    ):
+    elif outcome.highlights_created or outcome.highlights_updated or outcome.sources_updated:
         outcome.status = ImportFile.Status.UPDATED
     else:
         outcome.status = ImportFile.Status.UNCHANGED
@@ -159,15 +155,9 @@ def import_paths(user: User, files: Iterable[tuple[str, bytes]]) -> list[FileOut
         try:
             members = list(expand(name, data))
         except ArchiveError as error:
-            outcomes.append(
-                FileOutcome(
-                    path=name, status=ImportFile.Status.ERROR, message=str(error)
-                )
-            )
+            outcomes.append(FileOutcome(path=name, status=ImportFile.Status.ERROR, message=str(error)))
             continue
-        outcomes.extend(
-            import_file(user, member, content) for member, content in members
-        )
+        outcomes.extend(import_file(user, member, content) for member, content in members)
     return outcomes
 
 
@@ -192,9 +182,7 @@ def run_job(job: ImportJob) -> None:
     """Import every file of a job in order, recording each outcome and the progress as it goes."""
     job.status = ImportJob.Status.RUNNING
     job.save(update_fields=["status"])
-    for upload in job.files.filter(status=ImportFile.Status.PENDING).order_by(
-        "position"
-    ):
+    for upload in job.files.filter(status=ImportFile.Status.PENDING).order_by("position"):
         outcomes = import_paths(job.user, [(upload.name, bytes(upload.data or b""))])
         _record(upload, outcomes)
         ImportJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
@@ -244,9 +232,7 @@ def apply_outcome(row: ImportFile, outcome: FileOutcome) -> None:
 def _summary(outcome: FileOutcome, warnings: list[str]) -> str:
     parts = []
     if outcome.highlights_created:
-        parts.append(
-            f"{outcome.highlights_created} new highlight{'s' * (outcome.highlights_created != 1)}"
-        )
+        parts.append(f"{outcome.highlights_created} new highlight{'s' * (outcome.highlights_created != 1)}")
     if outcome.highlights_updated:
         parts.append(f"{outcome.highlights_updated} updated")
     if outcome.highlights_unchanged:
@@ -269,9 +255,7 @@ def source_identity(document: Document) -> str:
     """What makes a re-imported document the same source: its URL, else its title and author."""
     if document.url:
         return "url:" + document.url.strip().rstrip("/")[:590]
-    return (
-        "doc:" + normalise_key(document.name) + "|" + normalise_key(document.author)
-    )[:600]
+    return ("doc:" + normalise_key(document.name) + "|" + normalise_key(document.author))[:600]
 
 
 class _Writer:
@@ -285,12 +269,8 @@ class _Writer:
     def tag(self, name: str) -> Tag:
         key = name.strip().lower()
         if key not in self.tags:
-            found = Tag.objects.filter(
-                user=self.user, name__iexact=name.strip()
-            ).first()
-            self.tags[key] = found or Tag.objects.create(
-                user=self.user, name=name.strip()
-            )
+            found = Tag.objects.filter(user=self.user, name__iexact=name.strip()).first()
+            self.tags[key] = found or Tag.objects.create(user=self.user, name=name.strip())
         return self.tags[key]
 
     def author(self, name: str) -> Author:
@@ -378,21 +358,15 @@ class _Writer:
             source.save()
         return bool(changed)
 
-    def write_highlights(
-        self, source: Source, parsed: list[ParsedHighlight], outcome: FileOutcome
-    ) -> None:
-        existing = list(
-            Highlight.objects.filter(source=source).prefetch_related("tags")
-        )
+    def write_highlights(self, source: Source, parsed: list[ParsedHighlight], outcome: FileOutcome) -> None:
+        existing = list(Highlight.objects.filter(source=source).prefetch_related("tags"))
         by_fingerprint = {h.fingerprint: h for h in existing}
         by_url = {h.url: h for h in existing if h.url}
         next_position = max((h.position for h in existing), default=-1) + 1
         created: list[tuple[Highlight, list[str]]] = []
         for item in parsed:
             print_ = fingerprint(item.text or item.note)
-            match = by_fingerprint.get(print_) or (
-                by_url.get(item.url) if item.url else None
-            )
+            match = by_fingerprint.get(print_) or (by_url.get(item.url) if item.url else None)
             if match is None:
                 highlight = Highlight(
                     user=self.user,
@@ -402,6 +376,7 @@ class _Writer:
                     note=item.note,
                     location=item.location[:100],
                     location_kind=str(item.location_kind),
+                    page=item.page[:50],
                     url=item.url,
                     external_id=item.external_id,
                     color=item.color,
@@ -432,14 +407,8 @@ class _Writer:
         )
         outcome.highlights_created += len(created)
         if created:
-            dates = [
-                h.highlighted_at
-                for h in existing + [h for h, _ in created]
-                if h.highlighted_at
-            ]
-            source.last_highlighted_at = (
-                max(dates, default=None) or source.saved_at or timezone.now()
-            )
+            dates = [h.highlighted_at for h in existing + [h for h, _ in created] if h.highlighted_at]
+            source.last_highlighted_at = max(dates, default=None) or source.saved_at or timezone.now()
             source.save(update_fields=["last_highlighted_at", "updated_at"])
 
     def fill_highlight(self, highlight: Highlight, item: ParsedHighlight) -> bool:
@@ -451,6 +420,7 @@ class _Writer:
             ("note", item.note),
             ("location", item.location[:100]),
             ("location_kind", str(item.location_kind)),
+            ("page", item.page[:50]),
             ("url", item.url),
             ("external_id", item.external_id),
             ("color", item.color),
@@ -460,16 +430,10 @@ class _Writer:
                 setattr(highlight, field_name, value)
                 changed.append(field_name)
         have = {t.name.lower() for t in highlight.tags.all()}
-        new_tags = [
-            name
-            for name in item.tags
-            if name.strip() and name.strip().lower() not in have
-        ]
+        new_tags = [name for name in item.tags if name.strip() and name.strip().lower() not in have]
         if new_tags:
             highlight.tags.add(*(self.tag(name) for name in new_tags))
             changed.append("tags")
         if changed:
-            highlight.save(
-                update_fields=[f for f in changed if f != "tags"] + ["updated_at"]
-            )
+            highlight.save(update_fields=[f for f in changed if f != "tags"] + ["updated_at"])
         return bool(changed)

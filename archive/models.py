@@ -32,19 +32,13 @@ class Category(models.TextChoices):
 
 
 class Author(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authors"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authors")
     name = models.CharField(max_length=500)
     key = models.CharField(max_length=500, editable=False)
 
     class Meta:
         ordering = ["key"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "key"], name="author_unique_key_per_user"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="author_unique_key_per_user")]
 
     def __str__(self) -> str:
         return self.name
@@ -65,21 +59,15 @@ class SourceQuerySet(models.QuerySet["Source"]):
 class Source(models.Model):
     """One document a reader highlighted: a book, an article, a tweet thread, a podcast episode."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sources"
-    )
-    title = models.CharField(
-        max_length=1000, help_text="The title as exported; may be an id."
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sources")
+    title = models.CharField(max_length=1000, help_text="The title as exported; may be an id.")
     display_title = models.CharField(
         max_length=1000,
         blank=True,
         help_text="The human title, when the export's title is not one.",
     )
     author_text = models.CharField("author (as exported)", max_length=1000, blank=True)
-    authors = models.ManyToManyField(
-        Author, through="SourceAuthor", related_name="sources", blank=True
-    )
+    authors = models.ManyToManyField(Author, through="SourceAuthor", related_name="sources", blank=True)
     url = models.URLField(max_length=2000, blank=True)
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
     origin = models.CharField(
@@ -128,11 +116,7 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "identity"], name="source_unique_identity_per_user"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "identity"], name="source_unique_identity_per_user")]
         indexes = [
             GinIndex(fields=["search_vector"], name="source_search_vector"),
             models.Index(
@@ -160,11 +144,7 @@ class SourceAuthor(models.Model):
 
     class Meta:
         ordering = ["position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "author"], name="source_author_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "author"], name="source_author_unique")]
 
 
 class ImportJob(models.Model):
@@ -174,14 +154,10 @@ class ImportJob(models.Model):
         DONE = "done", "Finished"
         FAILED = "failed", "Failed"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
@@ -223,9 +199,7 @@ class ImportFile(models.Model):
     # read them; cleared once the file has been imported.
     data = models.BinaryField(null=True, editable=False)
     format = models.CharField(max_length=50, blank=True)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     sources_created = models.PositiveIntegerField(default=0)
     sources_updated = models.PositiveIntegerField(default=0)
     sources_unchanged = models.PositiveIntegerField(default=0)

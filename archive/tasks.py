@@ -14,7 +14,5 @@ def import_job(job_id: int) -> None:
     try:
         run_job(job)
     except Exception as error:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, message=str(error)[:2000]
-        )
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, message=str(error)[:2000])
         raise

@@ -20,7 +20,7 @@ from highlights.models import Highlight
 
 @require_http_methods(["GET", "POST"])
 def import_page(request: AuthedRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
         uploads = form.uploads()
         total_size = sum(upload.size for upload in uploads)  # type: ignore[attr-defined]
@@ -39,15 +39,9 @@ def _name(upload: object) -> str:
 
 
 def _import_now(request: AuthedRequest, uploads: list[object]) -> ImportJob:
-    job = ImportJob.objects.create(
-        user=request.user, status=ImportJob.Status.RUNNING, total=len(uploads)
-    )
-    outcomes = importing.import_paths(
-        request.user, ((_name(u), u.read()) for u in uploads)
-    )  # type: ignore[attr-defined]
-    ImportFile.objects.bulk_create(
-        _file_row(job, i, outcome) for i, outcome in enumerate(outcomes)
-    )
+    job = ImportJob.objects.create(user=request.user, status=ImportJob.Status.RUNNING, total=len(uploads))
+    outcomes = importing.import_paths(request.user, ((_name(u), u.read()) for u in uploads))  # type: ignore[attr-defined]
+    ImportFile.objects.bulk_create(_file_row(job, i, outcome) for i, outcome in enumerate(outcomes))
     job.done = job.total
     job.status = ImportJob.Status.DONE
     job.finished_at = job.created_at
@@ -55,9 +49,7 @@ def _import_now(request: AuthedRequest, uploads: list[object]) -> ImportJob:
     return job
 
 
-def _file_row(
-    job: ImportJob, position: int, outcome: importing.FileOutcome
-) -> ImportFile:
+def _file_row(job: ImportJob, position: int, outcome: importing.FileOutcome) -> ImportFile:
     row = ImportFile(job=job, position=position)
     importing.apply_outcome(row, outcome)
     return row
@@ -84,19 +76,9 @@ def _after_import(request: AuthedRequest, job: ImportJob) -> HttpResponse:
     source_ids = {pk for f in files for pk in f.source_ids}
     if len(files) == 1 and len(source_ids) == 1:
         outcome = files[0]
-        level = (
-            messages.SUCCESS
-            if outcome.status != ImportFile.Status.UNCHANGED
-            else messages.INFO
-        )
-        prefix = (
-            "Already in your archive: "
-            if outcome.status == ImportFile.Status.UNCHANGED
-            else "Imported: "
-        )
-        messages.add_message(
-            request, level, f"{outcome.name}. {prefix}{outcome.message}."
-        )
+        level = messages.SUCCESS if outcome.status != ImportFile.Status.UNCHANGED else messages.INFO
+        prefix = "Already in your archive: " if outcome.status == ImportFile.Status.UNCHANGED else "Imported: "
+        messages.add_message(request, level, f"{outcome.name}. {prefix}{outcome.message}.")
         return redirect("archive:source", pk=source_ids.pop())
     return redirect(job)
 
@@ -117,11 +99,7 @@ def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    live = (
-        Highlight.objects.filter(deleted_at__isnull=True)
-        .prefetch_related("tags")
-        .order_by("position", "pk")
-    )
+    live = Highlight.objects.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
     source = get_object_or_404(
         Source.objects.for_user(request.user).prefetch_related(
             "tags",
@@ -142,9 +120,7 @@ def source_markdown(request: AuthedRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.for_user(request.user), pk=pk)
     body = exporting.markdown_for(source)
     response = HttpResponse(body.encode(), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = content_disposition(
-        exporting.filename_for(source)
-    )
+    response["Content-Disposition"] = content_disposition(exporting.filename_for(source))
     return response
 
 

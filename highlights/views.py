@@ -13,11 +13,7 @@ from highlights.models import Highlight, Tag
 def _sources(request: AuthedRequest):  # type: ignore[no-untyped-def]
     return (
         Source.objects.for_user(request.user)
-        .annotate(
-            highlight_count=Count(
-                "highlights", filter=Q(highlights__deleted_at__isnull=True)
-            )
-        )
+        .annotate(highlight_count=Count("highlights", filter=Q(highlights__deleted_at__isnull=True)))
         .prefetch_related("sourceauthor_set__author")
         .order_by("-last_highlighted_at", "-pk")
     )
@@ -33,9 +29,7 @@ def library(request: AuthedRequest) -> HttpResponse:
 def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     author = get_object_or_404(Author, pk=pk, user=request.user)
     sources = _sources(request).filter(authors=author)
-    return render(
-        request, "highlights/author.html", {"author": author, "sources": sources}
-    )
+    return render(request, "highlights/author.html", {"author": author, "sources": sources})
 
 
 @require_GET
@@ -59,9 +53,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
 @require_GET
 def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     highlight = get_object_or_404(
-        Highlight.objects.for_user(request.user)
-        .select_related("source")
-        .prefetch_related("tags"),
+        Highlight.objects.for_user(request.user).select_related("source").prefetch_related("tags"),
         pk=pk,
     )
     return render(

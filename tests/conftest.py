@@ -1,15 +1,13 @@
-"""Test-wide settings: a fast password hasher, background tasks run inline, tidy artifacts."""
+"""Test-wide settings: a fast password hasher and background tasks run inline."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
+from django.conf import settings
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings: Any) -> None:
+def pytest_configure(config: Any) -> None:
+    # Changed once for the whole run (not per test), so rows made in setUpTestData use them too.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.TASKS = {
-        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
-    }
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

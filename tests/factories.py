@@ -13,23 +13,17 @@ from highlights.models import Highlight, Tag
 _counter = itertools.count(1)
 
 
-def make_user(
-    username: str | None = None, password: str = "correct horse battery", **kwargs: Any
-) -> User:
+def make_user(username: str | None = None, password: str = "correct horse battery", **kwargs: Any) -> User:
     username = username or f"reader{next(_counter)}"
     return User.objects.create_user(username=username, password=password, **kwargs)
 
 
-def make_source(
-    user: User, title: str | None = None, author: str = "Ada Author", **kwargs: Any
-) -> Source:
+def make_source(user: User, title: str | None = None, author: str = "Ada Author", **kwargs: Any) -> Source:
     title = title or f"Source {next(_counter)}"
     kwargs.setdefault("identity", f"doc:{title.lower()}|{author.lower()}")
     source = Source.objects.create(user=user, title=title, author_text=author, **kwargs)
     if author:
-        person, _ = Author.objects.get_or_create(
-            user=user, key=author.casefold(), defaults={"name": author}
-        )
+        person, _ = Author.objects.get_or_create(user=user, key=author.casefold(), defaults={"name": author})
         SourceAuthor.objects.create(source=source, author=person)
     return source
 
@@ -37,9 +31,7 @@ def make_source(
 def make_highlight(source: Source, text: str | None = None, **kwargs: Any) -> Highlight:
     text = text or f"A memorable sentence number {next(_counter)}."
     kwargs.setdefault("position", source.highlights.count())
-    return Highlight.objects.create(
-        user=source.user, source=source, text=text, **kwargs
-    )
+    return Highlight.objects.create(user=source.user, source=source, text=text, **kwargs)
 
 
 def make_tag(user: User, name: str) -> Tag:

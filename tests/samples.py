@@ -47,6 +47,4 @@ def sample_names(folder: str) -> list[str]:
     root = Path(configured) if configured else REPO.parent / "shared" / "samples"
     if not (root / folder).is_dir():
         return []
-    return sorted(
-        f"{folder}/{p.name}" for p in (root / folder).iterdir() if p.is_file()
-    )
+    return sorted(f"{folder}/{p.name}" for p in (root / folder).iterdir() if p.is_file())

@@ -21,15 +21,20 @@ into one `Document` per book, and these are the decisions it takes (tests pin ea
   goes into `location` with kind PAGE (roman numerals kept as written). The printed page, where
   the device gave one, is always also in `Highlight.page`, so nothing the device wrote is lost.
 - Bookmarks, entries with an empty body and exact repeats (same book, same position, same text)
-  are not imported; they count in `ParseResult.skipped`. So does the shorter of two versions of
-  one highlight: same book, same start, and one text a prefix of the other (compared as written
-  or, to survive the quote marks Kindle adds when a highlight is extended, on letters and digits
-  only). The longer one is kept with its own date. A different text with the same start is a
-  different highlight and is kept: two highlights can share a start location, and a page is far
-  too coarse a position to merge on.
+  are not imported; they count in `ParseResult.skipped`. So do the other versions of a highlight
+  that Kindle wrote again after it was extended, trimmed or merged with a neighbour (the device
+  merges overlapping highlights into one): with locations, one range holds the other and the
+  words of one text appear in a row in the other ("Dr. Carl" in 2787-2787 and "... Dr. Carl Jung
+  said: ..." in 2787-2792); with only a page, the same start page and one text starting with the
+  words of the other. Words are compared casefolded and without punctuation, so the quote mark
+  Kindle adds when a highlight grows does not matter. Only the longest version is kept, with its
+  own position and date (and whatever notes hold its position). Anything else is a different
+  highlight and is kept, even at the same start: a different text at the same location, or two
+  texts on one page (a page is far too coarse to merge on).
 - A note carries the END location of the highlight it belongs to. It is attached to the
-  highlight whose range holds that location; if several do, to the nearest one before it in the
-  file (else the nearest after). Several notes on one highlight are joined by a blank line, except
+  highlight whose range holds that location; if several do, to one written at the same time (a
+  note made with its highlight is written just before or after it, with the same "Added on"),
+  else the nearest one before it in the file, else the nearest after. Several notes on one highlight are joined by a blank line, except
   that a repeat is dropped and an edit replaces what it edits (same position and the same
   "Added on" time, which Kindle keeps when a note is edited, or the old note a prefix of the new).
 - A note no highlight holds becomes a highlight of its own with empty `text` and the note in
@@ -45,6 +50,7 @@ into one `Document` per book, and these are the decisions it takes (tests pin ea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -128,7 +134,7 @@ _DASHES = r"-‐‑–—"
 _NUMBER_RANGE = rf"(\d+)(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*(\d+))?"
 _PAGE_TOKEN = r"(\d+|[ivxlcdm]+)"
 _PAGE_RANGE = (
-    rf"{_PAGE_TOKEN}(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*{_PAGE_TOKEN})?(?![\w])"
+    rf"{_PAGE_TOKEN}(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*{_PAGE_TOKEN})?(?![A-Za-z0-9])"
 )
 
 _PAGE_PATTERNS = (
@@ -137,7 +143,7 @@ _PAGE_PATTERNS = (
         re.IGNORECASE,
     ),
     re.compile(rf"第\s*{_PAGE_RANGE}\s*[页頁]", re.IGNORECASE),
-    re.compile(rf"(?<![\w]){_PAGE_RANGE}\s*(?:ページ|페이지)", re.IGNORECASE),
+    re.compile(rf"(?<![A-Za-z0-9]){_PAGE_RANGE}\s*(?:ページ|페이지)", re.IGNORECASE),
 )
 _LOCATION_PATTERNS = (
     re.compile(
@@ -303,6 +309,7 @@ for _number, _names in enumerate(_MONTH_NAMES, start=1):
         _MONTHS[_fold(_name)] = _number
 
 
+@functools.lru_cache(maxsize=1024)
 def _month(word: str) -> int | None:
     """A month name or an unambiguous abbreviation of one (at least three letters)."""
     folded = _fold(word).rstrip(".")
@@ -316,16 +323,14 @@ def _month(word: str) -> int | None:
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
-_AM = re.compile(
-    r"(?<![^\W\d_])(?:am|a\.\s?m\.)(?![^\W\d_])|上午|午前|오전|凌晨|早上", re.IGNORECASE
-)
-_PM = re.compile(
-    r"(?<![^\W\d_])(?:pm|p\.\s?m\.)(?![^\W\d_])|下午|午後|오후|晚上", re.IGNORECASE
-)
-_NOON = re.compile(r"中午")
+# Before the time: 上午6:10:53, 午後6:10:53, 오후 6:10:53; after it: 6:10:53 PM, 6:10 p. m.
+_HALF_BEFORE = re.compile(r"(上午|午前|오전|凌晨|早上|下午|午後|오후|晚上|中午)\s*$")
+_HALF_AFTER = re.compile(r"^\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
+_MORNING = {"上午", "午前", "오전", "凌晨", "早上", "a", "A"}
 _WORD = re.compile(r"[^\W\d_]+\.?")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_date(text: str) -> dt.datetime | None:
     """The "Added on" part of a metadata line, in any Kindle language, as a naive datetime.
 
@@ -340,10 +345,13 @@ def parse_date(text: str) -> dt.datetime | None:
         hour, minute = int(time.group(1)), int(time.group(2))
         second = int(time.group(3) or 0)
         rest = text[: time.start()] + " " + text[time.end() :]
-        if (_PM.search(text) and hour < 12) or (_NOON.search(text) and hour < 11):
-            hour += 12
-        elif _AM.search(text) and hour == 12:
-            hour = 0
+        half = _HALF_BEFORE.search(text[: time.start()]) or _HALF_AFTER.match(
+            text[time.end() :]
+        )
+        if half and half.group(1) in _MORNING:
+            hour = 0 if hour == 12 else hour
+        elif half and (half.group(1) != "中午" or hour < 11):
+            hour = hour + 12 if hour < 12 else hour
     cjk = _CJK_DATE.search(rest)
     if cjk:
         year, month, day = (int(g) for g in cjk.groups())
@@ -500,6 +508,9 @@ class _Entry:
     first_index: int = 0
     versions: list[int] = field(default_factory=list)
     notes: list[_Entry] = field(default_factory=list)
+    merged_into: _Entry | None = None
+    # The "Added on" time of every version merged into this entry.
+    times: list[dt.datetime] = field(default_factory=list)
 
     @property
     def position(self) -> tuple[LocationKind, str]:
@@ -566,62 +577,117 @@ def _read_block(block: _Block, index: int, warnings: list[str]) -> _Entry | None
         meta=meta,
         first_index=index,
         versions=[index],
+        times=[meta.when] if meta.when else [],
     )
 
 
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_WORDS = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> str:
+    """The words of a text, casefolded, without punctuation, each CJK character a word of its own,
+    framed by NULs so that "whole words of one text appear in the other" is a substring test."""
+    words = _WORDS.findall(text.casefold())
+    return "\0" + "\0".join(words) + "\0" if words else ""
 
 
 def _is_prefix(shorter: str, longer: str) -> bool:
-    if longer.startswith(shorter):
-        return True
-    short, long = _letters(shorter), _letters(longer)
-    return bool(short) and long.startswith(short)
+    """The longer text starts with the words of the shorter (quotes and spacing aside)."""
+    short = _words(shorter)
+    return bool(short) and _words(longer).startswith(short)
 
 
-def _same_highlight(old: _Entry, new: _Entry) -> bool:
-    """Two versions of one highlight: the same start, one text a prefix of the other."""
-    if old.start != new.start or old.start[0] is LocationKind.NONE:
+def _is_within(shorter: str, longer: str) -> bool:
+    """The words of the shorter text appear, in a row, in the longer."""
+    short = _words(shorter)
+    return bool(short) and short in _words(longer)
+
+
+def _versions_of_one(old: _Entry, new: _Entry) -> bool:
+    """Two entries for one highlight: Kindle wrote it again after it was extended, trimmed or
+    merged with a neighbour (the device merges overlapping highlights into one).
+
+    With locations: one range holds the other and one text holds the other. With only a page, which
+    is far too coarse for that: the same start page and one text a prefix of the other.
+    """
+    shorter, longer = sorted((old, new), key=lambda e: len(e.text))
+    inner, outer = shorter.meta.location_span, longer.meta.location_span
+    if inner and outer:
+        nested = (outer[0] <= inner[0] and inner[1] <= outer[1]) or (
+            inner[0] <= outer[0] and outer[1] <= inner[1]
+        )
+        return nested and _is_within(shorter.text, longer.text)
+    if inner or outer or not shorter.meta.page or shorter.start != longer.start:
         return False
-    if len(old.text) <= len(new.text):
-        return _is_prefix(old.text, new.text)
-    return _is_prefix(new.text, old.text)
+    return _is_prefix(shorter.text, longer.text)
 
 
 def _merge_highlights(entries: list[_Entry]) -> tuple[list[_Entry], int]:
+    """One entry per highlight: exact repeats dropped, versions of one highlight merged into the
+    longest (its text, position and date; the place in the order of the first version)."""
     kept: list[_Entry] = []
     exact: dict[tuple[LocationKind, str, str], _Entry] = {}
-    by_start: dict[tuple[LocationKind, str], list[_Entry]] = {}
+    by_location: dict[int, list[_Entry]] = {}
+    by_page: dict[str, list[_Entry]] = {}
+    widest = 0
     skipped = 0
     for entry in entries:
         key = (*entry.position, entry.text)
-        if key in exact:
-            exact[key].versions.append(entry.index)
+        if (same := exact.get(key)) is not None:
+            while same.merged_into is not None:
+                same = same.merged_into
+            same.versions.append(entry.index)
+            same.times.extend(entry.times)
             skipped += 1
             continue
-        same_start = by_start.setdefault(entry.start, [])
-        older = next(
-            (o for o in reversed(same_start) if _same_highlight(o, entry)), None
-        )
-        if older is None:
-            kept.append(entry)
-            same_start.append(entry)
-            exact[key] = entry
-            continue
-        skipped += 1
-        older.versions.append(entry.index)
-        if len(entry.text) >= len(older.text):
-            # The longer (or, at equal length, the later) version wins, with its position and
-            # date; it keeps the place in the order that the first version had.
-            older.text, older.meta, older.kind, older.index = (
-                entry.text,
-                entry.meta,
-                entry.kind,
-                entry.index,
-            )
-        exact[key] = older
-        exact[(*older.position, older.text)] = older
+        span = entry.meta.location_span
+        if span and span[1] - span[0] + widest <= len(kept):
+            candidates = [
+                o
+                for start in range(span[0] - widest, span[1] + 1)
+                for o in by_location.get(start, ())
+            ]
+        elif span:
+            first, last = span
+            candidates = [
+                o
+                for o in kept
+                if (other := o.meta.location_span)
+                and (
+                    (first <= other[0] and other[1] <= last)
+                    or (other[0] <= first and last <= other[1])
+                )
+            ]
+        elif entry.meta.page:
+            candidates = list(by_page.get(entry.start[1], ()))
+        else:
+            candidates = []
+        related = [o for o in candidates if _versions_of_one(o, entry)]
+        group = [*related, entry]
+        winner = max(group, key=lambda e: (len(e.text), e.index))
+        for old in related:
+            kept.remove(old)
+            if old.meta.location_span:
+                by_location[old.meta.location_span[0]].remove(old)
+            else:
+                by_page[old.start[1]].remove(old)
+        for version in group:
+            if version is not winner:
+                version.merged_into = winner
+        skipped += len(related)
+        winner.first_index = min(e.first_index for e in group)
+        winner.versions = sorted(i for e in group for i in e.versions)
+        winner.times = [t for e in group for t in e.times]
+        kept.append(winner)
+        exact[key] = winner
+        if winner.meta.location_span:
+            first, last = winner.meta.location_span
+            by_location.setdefault(first, []).append(winner)
+            widest = max(widest, last - first)
+        elif winner.meta.page:
+            by_page.setdefault(winner.start[1], []).append(winner)
     return kept, skipped
 
 
@@ -636,10 +702,64 @@ def _holds(highlight: _Entry, note: _Entry) -> bool:
     return bool(h.page) and h.page == n.page
 
 
-def _owner(highlights: list[_Entry], note: _Entry) -> _Entry | None:
-    holders = [h for h in highlights if _holds(h, note)]
+class _Holders:
+    """The highlights of one book, indexed by where they start, to find those holding a note."""
+
+    def __init__(self, highlights: list[_Entry]) -> None:
+        self.by_location: dict[int, list[_Entry]] = {}
+        self.by_page: dict[int, list[_Entry]] = {}
+        self.roman_pages: list[_Entry] = []
+        self.widest_location = self.widest_page = 0
+        for highlight in highlights:
+            meta = highlight.meta
+            if span := meta.location_span:
+                self.by_location.setdefault(span[0], []).append(highlight)
+                self.widest_location = max(self.widest_location, span[1] - span[0])
+            elif span := meta.page_span:
+                self.by_page.setdefault(span[0], []).append(highlight)
+                self.widest_page = max(self.widest_page, span[1] - span[0])
+            elif meta.page:
+                self.roman_pages.append(highlight)
+
+    def of(self, note: _Entry) -> list[_Entry]:
+        meta = note.meta
+        if meta.location_span:
+            candidates = self._starting_before(
+                self.by_location, self.widest_location, meta.location_span[1]
+            )
+        elif meta.page_span:
+            candidates = self._starting_before(
+                self.by_page, self.widest_page, meta.page_span[1]
+            )
+        else:
+            candidates = self.roman_pages
+        return [h for h in candidates if _holds(h, note)]
+
+    @staticmethod
+    def _starting_before(
+        index: dict[int, list[_Entry]], widest: int, end: int
+    ) -> list[_Entry]:
+        if widest > len(index):
+            return [h for group in index.values() for h in group]
+        return [
+            h for start in range(end - widest, end + 1) for h in index.get(start, ())
+        ]
+
+
+def _owner(holders_index: _Holders, note: _Entry) -> _Entry | None:
+    """The highlight a note belongs to: one whose range holds the note's (end) position.
+
+    Of several, one with the note's "Added on" time (Kindle writes a note made together with its
+    highlight just before or after it, at the same time), else the nearest before the note in
+    the file, else the nearest after it.
+    """
+    holders = holders_index.of(note)
     if len(holders) <= 1:
         return holders[0] if holders else None
+    if note.meta.when is not None:
+        same_time = [h for h in holders if note.meta.when in h.times]
+        if same_time:
+            holders = same_time
     before = [
         (max(i for i in h.versions if i < note.index), h)
         for h in holders
@@ -734,21 +854,26 @@ def parse(text: str) -> ParseResult:
             )
         return result
 
+    # Books in the order the file first names them, with the entries to import.
     books: dict[tuple[str, str], list[_Entry]] = {}
     for entry in entries:
+        kept = books.setdefault(entry.book, [])
         if entry.kind is EntryKind.BOOKMARK or not entry.text:
             result.skipped += 1
-            continue
-        books.setdefault(entry.book, []).append(entry)
+        else:
+            kept.append(entry)
 
     for (title, author), book_entries in books.items():
+        if not book_entries:
+            continue
         highlights, skipped = _merge_highlights(
             [e for e in book_entries if e.kind is not EntryKind.NOTE]
         )
         result.skipped += skipped
         standalone: dict[tuple[LocationKind, str], _Entry] = {}
+        holders = _Holders(highlights)
         for note in (e for e in book_entries if e.kind is EntryKind.NOTE):
-            owner = _owner(highlights, note)
+            owner = _owner(holders, note)
             if owner is None:
                 where = (
                     note.position

@@ -102,9 +102,8 @@ _CATEGORIES = {
 }
 _DROPPED_PROPERTIES = {"collapsed", "id"}
 _TEMPLATE_TAG = "Omnivore"
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
+_MONTHS = dict(
+    zip(
         [
             "jan",
             "feb",
@@ -119,9 +118,10 @@ _MONTHS = {
             "nov",
             "dec",
         ],
-        1,
+        range(1, 13),
+        strict=True,
     )
-}
+)
 
 
 def sniff(text: str) -> bool:
@@ -149,10 +149,11 @@ def _new_document(title: str) -> Document:
 
 def _add_highlight(
     document: Document, highlight: Highlight, line: int, result: ParseResult
-) -> None:
+) -> Highlight | None:
+    """Keep a highlight unless it is empty or repeats one; return the one the document holds."""
     if not highlight.text and not highlight.note:
         result.skipped += 1
-        return
+        return None
     for earlier in document.highlights:
         if (earlier.text, earlier.note, earlier.tags) == (
             highlight.text,
@@ -161,13 +162,12 @@ def _add_highlight(
         ):
             result.skipped += 1
             result.warnings.append(
-                f"Line {line}: highlight {highlight.external_id or ''} repeats an earlier "
-                f"highlight of {document.title!r}; skipped.".replace(
-                    "highlight  ", "highlight "
-                )
+                f"Line {line}: a highlight repeats an earlier one of {document.title!r} "
+                "(same text, note and labels); skipped."
             )
-            return
+            return earlier
     document.highlights.append(highlight)
+    return highlight
 
 
 def _anchor_parts(url: str) -> tuple[str, str]:
@@ -241,8 +241,9 @@ def _parse_obsidian(text: str, result: ParseResult) -> None:
             where = (
                 f"line {mark.line + 2}" if mark is not None else "lines 2-" + str(end)
             )
+            problem = getattr(error, "problem", None) or str(error).split("\n")[0]
             raise ParseError(
-                f"The front matter is not valid YAML ({where}): {error}"
+                f"The front matter is not valid YAML ({where}): {problem}."
             ) from None
         if isinstance(loaded, dict):
             front = [loaded]
@@ -289,6 +290,7 @@ def _obsidian_document(
     note_lines: list[str] = []
     in_highlights = False
     in_notes = False
+    heading_seen = False
     highlight: Highlight | None = None
     highlight_line = 0
     quote: list[str] = []
@@ -339,8 +341,12 @@ def _obsidian_document(
         if in_notes:
             note_lines.append(line)
             continue
-        if not document.title and stripped.startswith("# "):
-            document.title = stripped[2:].strip()
+        if not heading_seen and stripped.startswith("# "):
+            heading_seen = True
+            heading = stripped[2:].strip()
+            if document.title and document.title != heading:
+                document.extra["title"] = document.title
+            document.title = heading
             continue
         link = re.fullmatch(
             r"\[(Read on Omnivore|Read Original)\]\((?P<url>[^)\s]*)\)", stripped
@@ -366,8 +372,6 @@ def _obsidian_document(
         document.note = (
             f"{document.note}\n\n{extra_note}" if document.note else extra_note
         )
-    if not document.title:
-        document.title = str(matter.get("title") or "")
     if not document.highlights:
         result.skipped += 1
         return
@@ -560,41 +564,46 @@ def _logseq_document(block: _Block, result: ParseResult) -> Document | None:
         _apply_property(document, key, _one_line(" ".join(values)), line, result)
 
     note_parts: list[str] = []
-    state: dict[str, Highlight | None] = {"last": None}
-    for child in block.children:
-        _logseq_child(document, child, note_parts, state, result)
+    _logseq_children(document, block.children, note_parts, result, in_heading=False)
     if note_parts:
         document.note = "\n\n".join(note_parts)
     return document
 
 
-def _logseq_child(
+def _logseq_children(
     document: Document,
-    block: _Block,
+    blocks: list[_Block],
     note_parts: list[str],
-    state: dict[str, Highlight | None],
     result: ParseResult,
+    *,
+    in_heading: bool,
 ) -> None:
-    first = block.lines[0].strip() if block.lines else ""
-    if first.startswith("#") and first.lstrip("#").strip().lower() == "highlights":
-        for child in block.children:
-            _logseq_child(document, child, note_parts, state, result)
-        return
-    highlight = _logseq_highlight(block, result)
-    if highlight is not None:
-        state["last"] = highlight
-        for child in block.children:
-            _append_note(highlight, _block_text(child))
-        _add_highlight(document, highlight, block.line, result)
-        return
-    text = _block_text(block)
-    if not text:
-        return
-    last = state["last"]
-    if last is not None and any(last is kept for kept in document.highlights):
-        _append_note(last, text)
-    elif text not in note_parts:
-        note_parts.append(text)
+    """An article's children: the Highlights heading, highlights, and bullets a user wrote.
+
+    A user's bullet under the Highlights heading annotates the highlight before it; one directly
+    under the article (or before any highlight) is a note on the document.
+    """
+    last: Highlight | None = None
+    for block in blocks:
+        first = block.lines[0].strip() if block.lines else ""
+        if first.startswith("#") and first.lstrip("#").strip().lower() == "highlights":
+            _logseq_children(
+                document, block.children, note_parts, result, in_heading=True
+            )
+            continue
+        highlight = _logseq_highlight(block, result)
+        if highlight is not None:
+            for child in block.children:
+                _append_note(highlight, _block_text(child))
+            last = _add_highlight(document, highlight, block.line, result)
+            continue
+        text = _block_text(block)
+        if not text:
+            continue
+        if in_heading and last is not None:
+            _append_note(last, text)
+        elif text not in note_parts:
+            note_parts.append(text)
 
 
 def _logseq_highlight(block: _Block, result: ParseResult) -> Highlight | None:

@@ -25,9 +25,7 @@ ALLOWED_ATTRIBUTES = {
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False: raw HTML in an import is shown as text, not interpreted.
-    return MarkdownIt(
-        "commonmark", {"html": False, "linkify": False, "breaks": True}
-    ).enable("strikethrough")
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("strikethrough")
 
 
 def render_markdown(text: str) -> str:

@@ -43,7 +43,11 @@ class SeedJourneyTests(TestCase):
         assert len(texts) == 3
         assert texts[0].startswith("Model alignment, especially RLHF, is hard to get right")
         assert texts[2].startswith("RLHF and other model alignment techniques")
-        assert page.index("Model alignment, especially RLHF") < page.index("This means that we must prepare") < page.index("RLHF and other model")
+        assert (
+            page.index("Model alignment, especially RLHF")
+            < page.index("This means that we must prepare")
+            < page.index("RLHF and other model")
+        )
         # Markdown links inside a highlight are links; each highlight links to its View Highlight URL.
         assert '<a href="https://www.nytimes.com/2023/02/16/technology/bing-chatbot-microsoft-chatgpt.html"' in page
         for url in [

@@ -95,9 +95,7 @@ class LoginTests(TestCase):
         assert self.client.get("/").status_code == 302
 
     def test_it_refuses_a_wrong_password(self) -> None:
-        response = self.client.post(
-            reverse("login"), {"username": "reader", "password": "wrong"}
-        )
+        response = self.client.post(reverse("login"), {"username": "reader", "password": "wrong"})
         assert response.status_code == 200
         assert "Please enter a correct username and password" in response.text
 

@@ -74,8 +74,7 @@ def test_it_passes_the_deployment_checks_with_production_settings() -> None:
         env={
             **os.environ,
             "DEBUG": "false",
-            "SECRET_KEY": "k" * 20
-            + "-production-secret-that-is-long-and-random-5c1f0e9a7b",
+            "SECRET_KEY": "k" * 20 + "-production-secret-that-is-long-and-random-5c1f0e9a7b",
             "ALLOWED_HOSTS": "commonplace.example.org",
             "CSRF_TRUSTED_ORIGINS": "https://commonplace.example.org",
             "HTTPS": "true",
@@ -89,9 +88,7 @@ def test_it_passes_the_deployment_checks_with_production_settings() -> None:
 @pytest.mark.django_db
 def test_it_uses_database_url_when_set() -> None:
     code = "from django.conf import settings; d = settings.DATABASES['default']; print(d['NAME'], d['OPTIONS'])"
-    result = _run(
-        code, DATABASE_URL="postgresql://someone:secret@db.example:6543/elsewhere"
-    )
+    result = _run(code, DATABASE_URL="postgresql://someone:secret@db.example:6543/elsewhere")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("elsewhere ")
     assert "'pool': True" in result.stdout

@@ -17,12 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", required=True)
-        parser.add_argument(
-            "--out", required=True, help="File to write ('-' for standard output)."
-        )
-        parser.add_argument(
-            "--format", choices=["markdown", "json"], default="markdown"
-        )
+        parser.add_argument("--out", required=True, help="File to write ('-' for standard output).")
+        parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
         parser.add_argument(
             "--source",
             type=int,
@@ -40,14 +36,10 @@ class Command(BaseCommand):
             sources = sources.filter(pk__in=options["source"])
             missing = set(options["source"]) - set(sources.values_list("pk", flat=True))
             if missing:
-                raise CommandError(
-                    f"no source with id {', '.join(map(str, sorted(missing)))} in {user}'s archive"
-                )
+                raise CommandError(f"no source with id {', '.join(map(str, sorted(missing)))} in {user}'s archive")
         out = options["out"]
         if options["format"] == "json":
-            text = json.dumps(
-                exporting.json_export(sources), ensure_ascii=False, indent=2
-            )
+            text = json.dumps(exporting.json_export(sources), ensure_ascii=False, indent=2)
             self._write(out, text.encode())
         elif options["source"] and len(options["source"]) == 1:
             self._write(out, exporting.markdown_for(sources.get()).encode())

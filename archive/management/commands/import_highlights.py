@@ -18,9 +18,7 @@ def files_under(paths: list[str]) -> Iterator[tuple[str, Path]]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(
-                    part.startswith(".") for part in child.relative_to(path).parts
-                ):
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
                     yield str(child), child
         elif path.is_file():
             yield raw, path
@@ -29,15 +27,11 @@ def files_under(paths: list[str]) -> Iterator[tuple[str, Path]]:
 
 
 class Command(BaseCommand):
-    help = (
-        "Import highlights from export files, folders of them, or zips, for one user."
-    )
+    help = "Import highlights from export files, folders of them, or zips, for one user."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH")
-        parser.add_argument(
-            "--user", required=True, help="The username whose archive receives them."
-        )
+        parser.add_argument("--user", required=True, help="The username whose archive receives them.")
         parser.add_argument(
             "--json",
             action="store_true",
@@ -48,19 +42,13 @@ class Command(BaseCommand):
         try:
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist:
-            raise CommandError(
-                f"no user named {options['user']!r}; create one with createsuperuser"
-            ) from None
+            raise CommandError(f"no user named {options['user']!r}; create one with createsuperuser") from None
         outcomes = []
         for label, path in files_under(options["paths"]):
             try:
                 data = path.read_bytes()
             except OSError as error:
-                outcomes.append(
-                    importing.FileOutcome(
-                        path=label, status="error", message=str(error)
-                    )
-                )
+                outcomes.append(importing.FileOutcome(path=label, status="error", message=str(error)))
                 continue
             outcomes.extend(importing.import_paths(user, [(label, data)]))
         totals = importing.totals(outcomes)
@@ -70,9 +58,7 @@ class Command(BaseCommand):
         else:
             for o in outcomes:
                 style = self.style.ERROR if o.status == "error" else self.style.SUCCESS
-                self.stdout.write(
-                    f"{style(o.status.upper()):>10}  {o.path}  [{o.format or '?'}]  {o.message}"
-                )
+                self.stdout.write(f"{style(o.status.upper()):>10}  {o.path}  [{o.format or '?'}]  {o.message}")
             self.stdout.write(
                 f"{totals['files']} files: {totals['sources_created']} new sources, "
                 f"{totals['highlights_created']} new highlights, {totals['errors']} errors"
