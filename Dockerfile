@@ -50,15 +50,12 @@ COPY --from=build /opt/venv /opt/venv
 COPY . .
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/docker-entrypoint
 
-# Static files are collected into the image (STATIC_ROOT=/app/staticfiles) and served by
-# whitenoise. The dummy SECRET_KEY and DATABASE_URL exist only for this RUN: settings.py needs a
-# key at import and would start the embedded Postgres without a DATABASE_URL; collectstatic
-# never connects. The placeholder manifest makes settings.py pick the hashed, compressed
-# storage (it only does so once staticfiles.json exists); collectstatic overwrites it.
-RUN mkdir -p staticfiles \
-    && echo '{"paths": {}, "version": "1.1"}' > staticfiles/staticfiles.json \
-    && SECRET_KEY=collectstatic-only DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
-       python manage.py collectstatic --noinput --verbosity 1
+# Static files are collected into the image (STATIC_ROOT=/app/staticfiles), hashed and
+# compressed, and served by whitenoise. The dummy SECRET_KEY and DATABASE_URL exist only for this
+# RUN: settings.py needs a key at import and would start the embedded Postgres without a
+# DATABASE_URL; collectstatic never connects.
+RUN SECRET_KEY=collectstatic-only DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
+    python manage.py collectstatic --noinput --verbosity 1
 
 USER app:app
 EXPOSE 8000

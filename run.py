@@ -103,7 +103,7 @@ def start_database() -> None:
 
     data_dir = Path(os.environ.get("COMMONPLACE_DATA_DIR") or ROOT / "var").resolve()
     say(f"Starting the embedded Postgres server (data in {data_dir})")
-    embedded.ensure_running(data_dir)  # stops it at our exit if we started it
+    embedded.ensure_running(data_dir)  # our hold covers the children; the last holder stops it
 
 
 def serve() -> int:

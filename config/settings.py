@@ -176,11 +176,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Without collectstatic (tests, a quick `runserver`), serve straight from the source folders.
-WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
-if WHITENOISE_USE_FINDERS:
-    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects the folder to exist
+# Static files are collected (run.py and the Docker build run collectstatic); with DEBUG on they
+# are also found straight in the source folders.
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Uploads: the whole request, and how much of it is held in memory before spilling to disk.
 COMMONPLACE_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200)

@@ -11,3 +11,13 @@ def pytest_configure(config: Any) -> None:
     # Changed once for the whole run (not per test), so rows made in setUpTestData use them too.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # Serve static files from the source folders, with no collectstatic and no manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STATIC_ROOT = None
+    # No connection pool in tests: the live server's threads and the test database's teardown
+    # (DROP DATABASE) must not find connections parked in a pool.
+    settings.DATABASES["default"]["OPTIONS"]["pool"] = False

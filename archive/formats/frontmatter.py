@@ -119,9 +119,7 @@ Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 # `key: #value` at the top level: Obsidian users mean the string, YAML reads a comment.
-_HASH_VALUE = re.compile(
-    r"^(?P<key>[^\s#'\"\-?:][^:]*?):[ \t]+(?P<value>#\S.*?)[ \t]*$"
-)
+_HASH_VALUE = re.compile(r"^(?P<key>[^\s#'\"\-?:][^:]*?):[ \t]+(?P<value>#\S.*?)[ \t]*$")
 
 
 @dataclass
@@ -141,9 +139,7 @@ def split(lines: list[str]) -> FrontMatter | None:
         if lines[end].rstrip() in (_FENCE, "..."):
             return FrontMatter(load("\n".join(lines[1:end]), first_line=2), end)
     if len(lines) > 1 and re.match(r"^[^\s#][^:]*:(\s|$)", lines[1]):
-        raise ParseError(
-            "line 1: the YAML front matter opened here is never closed with ---"
-        )
+        raise ParseError("line 1: the YAML front matter opened here is never closed with ---")
     return None
 
 
@@ -153,33 +149,29 @@ def load(text: str, first_line: int = 1) -> dict[str, Any]:
     `first_line` is the file line number of the body's first line, for error messages.
     """
     text = "\n".join(
-        _HASH_VALUE.sub(lambda m: f"{m['key']}: {double_quoted(m['value'])}", line)
-        for line in text.split("\n")
+        _HASH_VALUE.sub(lambda m: f"{m['key']}: {double_quoted(m['value'])}", line) for line in text.split("\n")
     )
     try:
         data = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = first_line + (mark.line if mark else 0)
+        mark, context = error.problem_mark, error.context_mark
         problem = error.problem or error.context or "unreadable YAML"
-        context = error.context_mark
-        if context is not None and mark is not None and context.line != mark.line:
-            problem += f" ({error.context} on line {first_line + context.line})"
-        raise ParseError(
-            f"line {line}: the YAML front matter is malformed: {problem}"
-        ) from None
+        if mark is not None and context is not None and context.line != mark.line:
+            # Name the line where the broken construct starts, then where reading gave up.
+            line = first_line + context.line
+            problem = f"{problem} on line {first_line + mark.line}, {error.context} that starts on line {line}"
+        else:
+            where = mark or context
+            line = first_line + (where.line if where is not None else 0)
+        raise ParseError(f"line {line}: the YAML front matter is malformed: {problem}") from None
     except yaml.YAMLError as error:
         position = getattr(error, "position", 0) or 0
         line = first_line + text[:position].count("\n")
-        raise ParseError(
-            f"line {line}: the YAML front matter is malformed: {error}"
-        ) from None
+        raise ParseError(f"line {line}: the YAML front matter is malformed: {error}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ParseError(
-            f"line {first_line}: the YAML front matter is not a list of `key: value` lines"
-        )
+        raise ParseError(f"line {first_line}: the YAML front matter is not a list of `key: value` lines")
     return {str(key): jsonable(value) for key, value in data.items()}
 
 
@@ -252,9 +244,7 @@ def _key(key: str) -> str:
 def scalar(text: str, *, in_list: bool = False) -> str:
     """A string as a YAML scalar: plain when that reads back the same, else a block or quoted."""
     if _plain_candidate(text):
-        source, expected = (
-            (f"- {text}\n", [text]) if in_list else (f"k: {text}\n", {"k": text})
-        )
+        source, expected = (f"- {text}\n", [text]) if in_list else (f"k: {text}\n", {"k": text})
         if _reads_back(source, expected):
             return text
     if "\n" in text and not in_list:
@@ -278,12 +268,7 @@ def _literal(text: str) -> str | None:
 def _escaped(ch: str) -> bool:
     """Characters a double-quoted scalar must escape (and a plain one cannot hold)."""
     code = ord(ch)
-    return (
-        code < 0x20
-        or 0x7F <= code <= 0x9F
-        or ch in "\u2028\u2029\ufeff\ufffe\uffff"
-        or 0xD800 <= code <= 0xDFFF
-    )
+    return code < 0x20 or 0x7F <= code <= 0x9F or ch in "\u2028\u2029\ufeff\ufffe\uffff" or 0xD800 <= code <= 0xDFFF
 
 
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}

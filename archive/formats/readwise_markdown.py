@@ -23,30 +23,35 @@ Decisions, so that nothing is lost, invented or doubled:
 
 * Tags: `[[tag]]`, `[[#tag]]` and `#tag` all mean the tag `tag` (one leading `#` is syntax, so
   `[[#type/outil]]` is `type/outil`); a YAML list is taken as written. Repeats (ignoring case) keep
-  their first spelling. In Readwise's bullet layout, as in its CSV, the tag `favorite` becomes
-  `Highlight.favorite`, and a Kindle colour tag (`yellow`, `blue`, `pink`, `orange`) also sets
-  `Highlight.color` while staying a tag, unless the highlight has an explicit `Color:` line.
+  their first spelling. In Readwise's bullet layout, as in its CSV export (see `readwise_csv`),
+  the tag `favorite` becomes `Highlight.favorite` and is not kept as a tag, and a Kindle colour
+  tag (`yellow`, `blue`, `pink`, `orange`) stays a tag and also sets `Highlight.color`, unless the
+  highlight has its own `Color:` line.
 * Authors: the author string is kept as exported, minus wikilink brackets (`[[A & B]]` is
   `A & B`); `authors` splits it into people with `readwise_csv.split_authors`.
 * Titles: `# Title` or front matter `title` is `Document.title`; front matter `aliases[0]` is
   `display_title` (further aliases stay in `extra["aliases"]`), and so is a `Full Title` that
-  differs from the title. Without either, `Full Title` is the title.
+  differs from the title. Without either, `Full Title` (or `# About`'s `Title:`) is the title.
 * Several documents in one file (Readwise appends a whole new copy on re-sync): a new `# Title`,
-  `%% ID %%` block, cover or `## Metadata` after highlights starts a document; documents with the
-  same title and author (ignoring case) are merged, others stay separate.
-* Repeats: a highlight whose text equals an earlier one in the same document, and whose url,
+  `%% ID %%` block, `# About`, cover or `## Metadata` after highlights starts a document;
+  documents with the same title and author (ignoring case) are merged, others stay separate.
+* Repeats: a highlight whose text equals an earlier one of the same document, and whose url,
   location and id do not contradict it, is the same highlight: the two are merged (empty fields
-  filled, tags and notes combined) and the repeat counts in `ParseResult.skipped`.
+  filled, tags and notes combined) and the repeat counts in `ParseResult.skipped`. The same text
+  at two different links or locations stays two highlights.
 * Notes: `Note:` lines, `[n]` lines, `**Note: ...**` paragraphs, and any other paragraph in the
   highlights section (e.g. a `[[zettel]]` link) belong to the highlight before them. A footnote
   referenced after a highlight becomes a paragraph of its note; one referenced from a section
   heading, or never referenced, joins the document note, as do the lines of a section we do not
   know (`## My thoughts`) and unrecognised lines above the highlights. A `#tag` on a
-  `## New highlights added` heading is a document tag.
-* Front matter keys Commonplace understands (matched ignoring case, spaces, `_` and `-`) fill
-  the document; any other key goes to `Document.extra` as written, in order. `key:: value` lines
-  and metadata list items work the same way. `Number of Highlights` is dropped (it is derived).
-  `date` (+ `time`) is `saved_at`; a value that cannot be read stays in `extra` with a warning.
+  `## New highlights added` heading is a document tag; the heading's date is not kept (it is
+  when Readwise synced, not when anything was highlighted).
+* Fields Commonplace understands (front matter keys, `key:: value` lines, `- Key:` metadata and
+  `Key:` lines under `# About`, matched ignoring case, spaces, `_` and `-`) fill the document;
+  any other key goes to `Document.extra` as written, in order (values JSON-compatible). `date`
+  (+ `time`) is `saved_at`. `Number of Highlights` is dropped (it is derived). A value that cannot
+  be read (a date that is not one) stays in `extra` with a warning; a second, different value for
+  a field already read is dropped with a warning; `None` and `[[]]` in `key::` lines are empty.
 * `origin` comes from front matter `source`; for Readwise's own layouts (no front matter) it is
   `kindle` when highlights link to `readwise.io/to_kindle` and `reader` when they link to
   `read.readwise.io`.
@@ -105,9 +110,7 @@ _LABEL_KINDS = {label.lower(): kind for kind, label in _KIND_LABELS.items()}
 _URL = r"[^\s()]*(?:\([^\s()]*\)[^\s()]*)*"
 _LABEL = r"View [A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*|(?:Location|Page|Time|Offset|Order)\s+[^\[\]\n]+?"
 _LOCATOR = re.compile(rf"\s*\(\[(?P<label>{_LABEL})\]\((?P<url>{_URL})\)\)$")
-_LOCATION_LABEL = re.compile(
-    r"^(?P<word>Location|Page|Time|Offset|Order)\s+(?P<value>.+)$", re.I
-)
+_LOCATION_LABEL = re.compile(r"^(?P<word>Location|Page|Time|Offset|Order)\s+(?P<value>.+)$", re.I)
 _BLOCK_ID = re.compile(r"\s+\^(?P<id>[A-Za-z0-9][A-Za-z0-9-]*)$")
 _INLINE_ID = re.compile(r"\s*%%\s*(?:highlight[_ ]?)?id:\s*(?P<id>[^%\s]+)\s*%%$", re.I)
 _FOOTNOTE_REF_TAIL = re.compile(r"\s*\[\^(?P<id>[^\]\s]+)\]$")
@@ -115,21 +118,17 @@ _FOOTNOTE_DEF = re.compile(r"^\[\^(?P<id>[^\]\s]+)\]:[ \t]?(?P<text>.*)$")
 _COVER = re.compile(r"^!\[(?P<alt>[^\]]*)\]\(\s*(?P<url>\S*?)\s*\)\s*$")
 _H3 = re.compile(r"^#{3,6}[ \t]+(?P<label>.*?)[ \t]*$")
 _TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:\s?[AaPp][Mm])?"
-_DATE_LINE = re.compile(
-    rf"^\[\[(?P<date>\d{{4}}-\d{{2}}-\d{{2}})\]\](?:[ \t]+(?P<time>{_TIME}))?[ \t]*$"
-)
+_DATE_LINE = re.compile(rf"^\[\[(?P<date>\d{{4}}-\d{{2}}-\d{{2}})\]\](?:[ \t]+(?P<time>{_TIME}))?[ \t]*$")
 _DATAVIEW = re.compile(r"^(?P<key>[A-Za-z_][\w \-]*?)::[ \t]?(?P<value>.*)$")
 _META_ITEM = re.compile(r"^[-*] (?P<key>[^:\n\[\]]+?):(?:[ \t](?P<value>.*)|[ \t]*)$")
 _ABOUT_LINE = re.compile(r"^(?P<key>[A-Z][A-Za-z ]*?):(?:[ \t](?P<value>.*)|[ \t]*)$")
 _ABOUT_START = re.compile(r"^(?:Title|Authors?):\s")
-_KEYS = r"Tags|Notes?|Colou?r|Favou?rite|Highlighted(?: at)?|ID|URL|Printed page|Position|Location|Page|Time|Offset|Order"
-_SUB = re.compile(
-    rf"^(?: {{4}}|\t)[-*] (?P<key>{_KEYS}):(?:[ \t](?P<value>.*)|[ \t]*)$", re.I
+_KEYS = (
+    r"Tags|Notes?|Colou?r|Favou?rite|Highlighted(?: at)?|ID|URL|Printed page|Position|Location|Page|Time|Offset|Order"
 )
+_SUB = re.compile(rf"^(?: {{4}}|\t)[-*] (?P<key>{_KEYS}):(?:[ \t](?P<value>.*)|[ \t]*)$", re.I)
 _TRAILER = re.compile(rf"^[-*] (?P<key>{_KEYS}):(?:[ \t](?P<value>.*)|[ \t]*)$", re.I)
-_N_NOTE = re.compile(
-    r"^[-*] \[n\][ \t]?(?P<note>.*?)(?:\s+\*\s+\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]*)\))?\s*$"
-)
+_N_NOTE = re.compile(r"^[-*] \[n\][ \t]?(?P<note>.*?)(?:\s+\*\s+\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]*)\))?\s*$")
 _BOLD_NOTE = re.compile(
     r"^(?:\*\*Note:\s*(?P<a>.*?)\*\*|\*\*Note:\*\*\s*(?P<b>.*)|Note:\s*(?P<c>.*))$",
     re.S,
@@ -378,9 +377,7 @@ def _category(value: str) -> Category | None:
 
 
 def _parse_time(value: str) -> dt.time | None:
-    m = re.fullmatch(
-        r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?", value.strip()
-    )
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?", value.strip())
     if m is None:
         return None
     hour, minute = int(m[1]), int(m[2])
@@ -437,6 +434,8 @@ def _as_text(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ", ".join(_as_text(v) for v in value if _as_text(v))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -580,29 +579,14 @@ class _Parser:
         cur = self.cur
         nxt = self._next_nonblank(i + 1)
         if title == "About" and nxt is not None and _ABOUT_START.match(self.lines[nxt]):
-            if (
-                cur is None
-                or cur.entries
-                or cur.layout != "community"
-                or cur.phase != "header"
-            ):
+            if cur is None or cur.entries or cur.layout != "community" or cur.phase != "header":
                 cur = self._start("community", i)
             cur.phase = "about"
             return i + 1
-        if (
-            title == "Highlights"
-            and cur is not None
-            and cur.layout == "community"
-            and cur.phase in ("header", "about")
-        ):
+        if title == "Highlights" and cur is not None and cur.layout == "community" and cur.phase in ("header", "about"):
             cur.phase = "highlights"
             return i + 1
-        if (
-            cur is not None
-            and not cur.entries
-            and cur.phase == "header"
-            and cur.h1 is None
-        ):
+        if cur is not None and not cur.entries and cur.phase == "header" and cur.h1 is None:
             cur.h1 = title
             return i + 1
         self._start("default", i).h1 = title
@@ -649,9 +633,7 @@ class _Parser:
         else:
             return 0
         try:
-            data = frontmatter.load(
-                "\n".join(self.lines[i + 1 : end]), first_line=i + 2
-            )
+            data = frontmatter.load("\n".join(self.lines[i + 1 : end]), first_line=i + 2)
         except ParseError:
             return 0
         if not any(_FIELDS.get(_norm_key(k)) in ("title", "aliases") for k in data):
@@ -670,8 +652,7 @@ class _Parser:
             setattr(block.doc, attr, value)
         else:
             self.warnings.append(
-                f"line {i + 1}: {key} {value!r} differs from {current!r} given earlier; "
-                "kept the first"
+                f"line {i + 1}: {key} {value!r} differs from {current!r} given earlier; kept the first"
             )
 
     def _extra(self, block: _Block, key: str, value: Any, i: int) -> None:
@@ -679,13 +660,9 @@ class _Parser:
         if key not in extra:
             extra[key] = value
         elif extra[key] != value:
-            self.warnings.append(
-                f"line {i + 1}: {key} {value!r} repeats a key already read; kept the first"
-            )
+            self.warnings.append(f"line {i + 1}: {key} {value!r} repeats a key already read; kept the first")
 
-    def _field(
-        self, block: _Block, key: str, value: Any, i: int, *, yaml: bool
-    ) -> None:
+    def _field(self, block: _Block, key: str, value: Any, i: int, *, yaml: bool) -> None:
         """One named value from front matter, a metadata list, # About or a `key::` line."""
         name = _FIELDS.get(_norm_key(key))
         if name is None:
@@ -759,9 +736,7 @@ class _Parser:
         elif name == "published":
             when = _parse_when(text)
             if when is None:
-                self.warnings.append(
-                    f"line {i + 1}: {key} {text!r} is not a date; kept as is"
-                )
+                self.warnings.append(f"line {i + 1}: {key} {text!r} is not a date; kept as is")
                 self._extra(block, key, value if yaml else text, i)
             else:
                 day = when.date() if isinstance(when, dt.datetime) else when
@@ -771,9 +746,7 @@ class _Parser:
         elif name == "external_id":
             self._set(block, "external_id", text if yaml else _unwrap(text), key, i)
 
-    def _front_matter(
-        self, block: _Block, data: dict[str, Any], first_line: int
-    ) -> None:
+    def _front_matter(self, block: _Block, data: dict[str, Any], first_line: int) -> None:
         block.layout = "frontmatter"
         keys = list(data)
         for key, value in data.items():
@@ -798,9 +771,7 @@ class _Parser:
             value = "\n".join([m["value"] or "", *more]).strip()
             self._field(cur, m["key"].strip(), value, i, yaml=False)
             return end
-        if (cur.layout == "community" or cur.phase == "about") and (
-            m := _ABOUT_LINE.match(line)
-        ):
+        if (cur.layout == "community" or cur.phase == "about") and (m := _ABOUT_LINE.match(line)):
             self._field(cur, m["key"].strip(), m["value"] or "", i, yaml=False)
             return i + 1
         cur.note_lines.append(line)
@@ -847,9 +818,7 @@ class _Parser:
             return self._community_paragraph(i)
         return self._stray(i)
 
-    def _continuation(
-        self, j: int, base: int, stop: Callable[[str], object] | None = None
-    ) -> tuple[list[str], int]:
+    def _continuation(self, j: int, base: int, stop: Callable[[str], object] | None = None) -> tuple[list[str], int]:
         """Lines after a list item that belong to it: indented deeper than its marker.
 
         Empty lines are kept when a deeper-indented line follows them; lines are dedented to the
@@ -863,9 +832,7 @@ class _Parser:
                 break
             if not line.strip() and _lead(line) <= base:
                 k = j
-                while (
-                    k < len(lines) and not lines[k].strip() and _lead(lines[k]) <= base
-                ):
+                while k < len(lines) and not lines[k].strip() and _lead(lines[k]) <= base:
                     k += 1
                 if (
                     k < len(lines)
@@ -884,9 +851,7 @@ class _Parser:
             j += 1
         return out, j
 
-    def _new_entry(
-        self, tail: _Tail, kind: str, i: int, body: list[str]
-    ) -> _Entry | None:
+    def _new_entry(self, tail: _Tail, kind: str, i: int, body: list[str]) -> _Entry | None:
         cur = self.cur
         assert cur is not None
         text = "\n".join([*body[:-1], tail.text]).strip()
@@ -911,9 +876,7 @@ class _Parser:
         cur.entries.append(entry)
         return entry
 
-    def _locate(
-        self, entry: _Entry, url: str, kind: LocationKind, location: str
-    ) -> None:
+    def _locate(self, entry: _Entry, url: str, kind: LocationKind, location: str) -> None:
         h = entry.highlight
         if url and not h.url:
             h.url = url
@@ -923,9 +886,7 @@ class _Parser:
     def _quote(self, i: int) -> int:
         body: list[str] = []
         j = i
-        while (
-            j < len(self.lines) and self.lines[j].startswith(">") and j not in self.skip
-        ):
+        while j < len(self.lines) and self.lines[j].startswith(">") and j not in self.skip:
             content = self.lines[j][1:]
             body.append(content[1:] if content.startswith(" ") else content)
             j += 1
@@ -938,9 +899,7 @@ class _Parser:
         body = [first, *more]
         while len(body) > 1 and not body[-1].strip():
             body.pop()
-        entry = self._new_entry(
-            _split_tail(body[-1], self.footnotes), "bullet", i, body
-        )
+        entry = self._new_entry(_split_tail(body[-1], self.footnotes), "bullet", i, body)
         tags_seen = False
         while j < len(self.lines) and j not in self.skip:
             line = self.lines[j]
@@ -969,9 +928,7 @@ class _Parser:
             h.favorite = True
             h.tags = [t for t in h.tags if t.lower() != FAVORITE_TAG]
         if not entry.explicit_color and not h.color:
-            h.color = next(
-                (t.lower() for t in h.tags if t.lower() in KINDLE_COLOURS), ""
-            )
+            h.color = next((t.lower() for t in h.tags if t.lower() in KINDLE_COLOURS), "")
 
     def _key_line(self, entry: _Entry, key: str, value: str, j: int, base: int) -> int:
         """A `Note:`/`Tags:`/... line under a highlight; returns the index after it."""
@@ -992,9 +949,7 @@ class _Parser:
         elif key.startswith("highlighted"):
             when = _parse_when(value)
             if when is None:
-                self.warnings.append(
-                    f"line {j + 1}: {value!r} is not a date and time; ignored"
-                )
+                self.warnings.append(f"line {j + 1}: {value!r} is not a date and time; ignored")
             elif h.highlighted_at is None:
                 h.highlighted_at = _as_datetime(when)
         elif key == "id":
@@ -1011,9 +966,7 @@ class _Parser:
                 h.location_kind, h.location = _LABEL_KINDS[key], _decode(value)
         return end
 
-    def _paragraph(
-        self, i: int, stop: Callable[[str], object]
-    ) -> tuple[list[str], int]:
+    def _paragraph(self, i: int, stop: Callable[[str], object]) -> tuple[list[str], int]:
         out = [self.lines[i]]
         j = i + 1
         while j < len(self.lines) and j not in self.skip:
@@ -1034,9 +987,7 @@ class _Parser:
             last.add_note(m["a"] or m["b"] or m["c"] or "")
             return j
         if last is not None and (m := _COMMUNITY_TAGS.match(para)):
-            last.highlight.tags = _dedupe_tags(
-                [*last.highlight.tags, *_parse_tags(m["tags"])]
-            )
+            last.highlight.tags = _dedupe_tags([*last.highlight.tags, *_parse_tags(m["tags"])])
             return j
         self._new_entry(_split_tail(body[-1], self.footnotes), "paragraph", i, body)
         return j
@@ -1075,9 +1026,7 @@ class _Parser:
             if owner is not None:
                 owner.note_parts.append(text)
         documents = [(block, self._document(block)) for block in self.blocks]
-        result = ParseResult(
-            format=FORMAT, skipped=self.skipped, warnings=self.warnings
-        )
+        result = ParseResult(format=FORMAT, skipped=self.skipped, warnings=self.warnings)
         merged: dict[tuple[str, str], Document] = {}
         empty: list[_Block] = []
         for block, doc in documents:
@@ -1094,12 +1043,8 @@ class _Parser:
             result.warnings.insert(0, NO_HIGHLIGHTS)
         else:
             for block in empty:
-                title = (
-                    block.h1 or block.fm_title or block.about_title or block.full_title
-                )
-                result.warnings.append(
-                    f"line {block.line}: {title!r} has no highlights; nothing to import"
-                )
+                title = block.h1 or block.fm_title or block.about_title or block.full_title
+                result.warnings.append(f"line {block.line}: {title!r} has no highlights; nothing to import")
         return result
 
     def _document(self, block: _Block) -> Document:
@@ -1112,23 +1057,20 @@ class _Parser:
             if not doc.display_title:
                 doc.display_title = block.full_title
             elif block.full_title != doc.display_title:
-                self._extra(
-                    block, block.full_title_key, block.full_title, block.line - 1
-                )
+                self._extra(block, block.full_title_key, block.full_title, block.line - 1)
         if block.h1 and block.fm_title is not None and block.h1 != doc.title:
             if not doc.display_title:
                 doc.display_title = block.h1
             elif block.h1 != doc.display_title:
                 block.note_lines.insert(0, f"# {block.h1}")
-        doc.authors = (
-            block.authors if block.authors is not None else split_authors(doc.author)
-        )
+        doc.authors = block.authors if block.authors is not None else split_authors(doc.author)
         self._saved_at(block)
         stray = "\n".join(block.note_lines).strip()
         doc.note = "\n\n".join(p for p in [doc.note, stray, *block.note_parts] if p)
         doc.tags = _dedupe_tags(doc.tags)
+        index = _text_index(doc.highlights)
         for entry in block.entries:
-            self.skipped += _add_highlight(doc.highlights, entry.highlight)
+            self.skipped += _add_highlight(doc.highlights, index, entry.highlight)
         if not doc.origin and block.layout != "frontmatter":
             urls = [h.url for h in doc.highlights]
             if any("readwise.io/to_kindle" in u for u in urls):
@@ -1199,9 +1141,12 @@ def _merge_note(a: str, b: str) -> str:
     return f"{a}\n\n{b}"
 
 
-def _add_highlight(highlights: list[Highlight], new: Highlight) -> int:
-    """Append `new`, or merge it into the highlight it repeats; returns 1 when it was a repeat."""
-    for old in highlights:
+def _add_highlight(highlights: list[Highlight], index: dict[str, list[Highlight]], new: Highlight) -> int:
+    """Append `new`, or merge it into the highlight it repeats; returns 1 when it was a repeat.
+
+    `index` maps each text to the highlights in `highlights` that have it.
+    """
+    for old in index.get(new.text, []):
         if _same_highlight(old, new):
             old.url = old.url or new.url
             old.external_id = old.external_id or new.external_id
@@ -1215,7 +1160,15 @@ def _add_highlight(highlights: list[Highlight], new: Highlight) -> int:
             old.page = old.page or new.page
             return 1
     highlights.append(new)
+    index.setdefault(new.text, []).append(new)
     return 0
+
+
+def _text_index(highlights: list[Highlight]) -> dict[str, list[Highlight]]:
+    index: dict[str, list[Highlight]] = {}
+    for h in highlights:
+        index.setdefault(h.text, []).append(h)
+    return index
 
 
 def _merge_documents(target: Document, other: Document, warnings: list[str]) -> int:
@@ -1233,8 +1186,7 @@ def _merge_documents(target: Document, other: Document, warnings: list[str]) -> 
             setattr(target, name, theirs)
         elif theirs and theirs != mine:
             warnings.append(
-                f"{target.title!r} appears twice with different {name.replace('_', ' ')}: "
-                f"kept {mine!r}, not {theirs!r}"
+                f"{target.title!r} appears twice with different {name.replace('_', ' ')}: kept {mine!r}, not {theirs!r}"
             )
     if target.category is Category.NONE:
         target.category = other.category
@@ -1244,7 +1196,8 @@ def _merge_documents(target: Document, other: Document, warnings: list[str]) -> 
     target.tags = _dedupe_tags([*target.tags, *other.tags])
     for key, value in other.extra.items():
         target.extra.setdefault(key, value)
-    return sum(_add_highlight(target.highlights, h) for h in other.highlights)
+    index = _text_index(target.highlights)
+    return sum(_add_highlight(target.highlights, index, h) for h in other.highlights)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -1252,12 +1205,7 @@ def _merge_documents(target: Document, other: Document, warnings: list[str]) -> 
 
 def _encode(value: str) -> str:
     """A one-line value that `_decode` reads back: as is when safe, else a JSON string."""
-    if (
-        value
-        and value == value.strip()
-        and "\n" not in value
-        and not value.startswith('"')
-    ):
+    if value and value == value.strip() and "\n" not in value and not value.startswith('"'):
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -1278,20 +1226,20 @@ def _locator(h: Highlight, space: str) -> tuple[str, list[tuple[str, str]]]:
         keys.append(("Position", _encode(h.location)))
     if not h.url and not located:
         return "", keys
-    label = (
-        f"{_KIND_LABELS[h.location_kind]}{space}{h.location}"
-        if located
-        else "View Highlight"
-    )
+    label = f"{_KIND_LABELS[h.location_kind]}{space}{h.location}" if located else "View Highlight"
     locator = f" ([{label}]({h.url}))"
     tail = _split_tail(f"x{locator}", ())
     expected = ("x", h.url, h.location_kind, h.location if located else "")
-    if re.fullmatch(_URL, h.url) and (
-        tail.text,
-        tail.url,
-        tail.kind,
-        tail.location,
-    ) == expected:
+    if (
+        re.fullmatch(_URL, h.url)
+        and (
+            tail.text,
+            tail.url,
+            tail.kind,
+            tail.location,
+        )
+        == expected
+    ):
         return locator, keys
     if h.url:
         keys.append(("URL", _encode(h.url)))

@@ -20,11 +20,6 @@ from tests.samples import REPO
 ARTIFACTS = REPO / "test-artifacts"
 INSTALL_HINT = "Install one with `sudo apt-get install chromium` (Debian/Ubuntu) or set CHROMIUM=/path/to/chrome."
 
-# Playwright's sync API runs an event loop in the test's thread; Django's ORM calls made by the
-# test itself (setting up rows, checking them) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def find_chromium() -> str | None:
     candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
     candidates += [shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")]
@@ -42,8 +37,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(chromium_path: str) -> Iterator[Any]:
+    # One Playwright per test: its event loop must not outlive the test, or Django would refuse
+    # the ORM calls of the (synchronous) tests that run after it.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -58,6 +55,8 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    # Browser tests check what the page shows, not the database: Playwright's sync API runs an
+    # event loop in the test's thread, where Django (rightly) refuses ORM calls.
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
