@@ -26,9 +26,7 @@ class UnknownFormat(ParseError):
 
 
 def parsers() -> list[ModuleType]:
-    return [
-        importlib.import_module(f"archive.formats.{name}") for name in PARSER_MODULES
-    ]
+    return [importlib.import_module(f"archive.formats.{name}") for name in PARSER_MODULES]
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
@@ -43,9 +41,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             try:
                 text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as error:
-                raise ParseError(
-                    f"the file says it is {encoding} but byte {error.start} is not"
-                ) from None
+                raise ParseError(f"the file says it is {encoding} but byte {error.start} is not") from None
             break
     else:
         if b"\x00" in data[:8192]:
@@ -57,12 +53,8 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
-                raise ParseError(
-                    f"line {line} is not UTF-8 text; save the file as UTF-8 and upload it again"
-                ) from None
-            warnings.append(
-                f"line {line} is not UTF-8; the file was read as Windows-1252"
-            )
+                raise ParseError(f"line {line} is not UTF-8 text; save the file as UTF-8 and upload it again") from None
+            warnings.append(f"line {line} is not UTF-8; the file was read as Windows-1252")
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\x0c")
     if control > 8:
         raise ParseError("this looks like a binary file, not a text export")

@@ -45,47 +45,31 @@ class Highlight:
     tags: list[str] = field(default_factory=list)
     location: str = ""
     location_kind: LocationKind = LocationKind.NONE
-    url: str = (
-        ""  # the highlight's own link ("View Highlight", "View Tweet", Omnivore anchor)
-    )
-    external_id: str = (
-        ""  # an id the origin app gave the highlight, e.g. Readwise's 687119130
-    )
+    url: str = ""  # the highlight's own link ("View Highlight", "View Tweet", Omnivore anchor)
+    external_id: str = ""  # an id the origin app gave the highlight, e.g. Readwise's 687119130
     color: str = ""
     highlighted_at: dt.datetime | None = None  # naive; the exporting tool's local time
     favorite: bool = False
-    page: str = (
-        ""  # the printed page, where the origin names one (Kindle); "" when it does not
-    )
+    page: str = ""  # the printed page, where the origin names one (Kindle); "" when it does not
 
 
 @dataclass
 class Document:
     title: str  # the title as exported (may be an id, as in the seed's front matter)
-    display_title: str = (
-        ""  # the human title when `title` is not one (front matter `aliases`)
-    )
+    display_title: str = ""  # the human title when `title` is not one (front matter `aliases`)
     author: str = ""  # the author string exactly as exported, e.g. "A & B & C"
-    authors: list[str] = field(
-        default_factory=list
-    )  # the same, split into people, in order
+    authors: list[str] = field(default_factory=list)  # the same, split into people, in order
     url: str = ""
     category: Category = Category.NONE
-    origin: str = (
-        ""  # the app it was read in: reader, kindle, instapaper, omnivore, ...
-    )
+    origin: str = ""  # the app it was read in: reader, kindle, instapaper, omnivore, ...
     saved_at: dt.datetime | None = None  # naive; when the reader saved/added it
     published_at: dt.date | None = None
     cover_url: str = ""
     tags: list[str] = field(default_factory=list)  # document tags
     note: str = ""  # document note
     summary: str = ""
-    external_id: str = (
-        ""  # the origin's id for the document (Readwise book id, ASIN, Omnivore id)
-    )
-    extra: dict[str, Any] = field(
-        default_factory=dict
-    )  # unknown front-matter keys, in order
+    external_id: str = ""  # the origin's id for the document (Readwise book id, ASIN, Omnivore id)
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown front-matter keys, in order
     highlights: list[Highlight] = field(default_factory=list)
 
     @property

@@ -64,7 +64,9 @@ class ImportPageTests(TestCase):
     @override_settings(COMMONPLACE_BACKGROUND_IMPORT_KB=0)
     def test_it_runs_large_uploads_as_a_background_job(self) -> None:
         with self.captureOnCommitCallbacks(execute=True):
-            response = self.client.post(reverse("archive:import"), {"files": [SimpleUploadedFile("notes.md", OWN_SEED)]})
+            response = self.client.post(
+                reverse("archive:import"), {"files": [SimpleUploadedFile("notes.md", OWN_SEED)]}
+            )
         job = ImportJob.objects.get()
         assert response["Location"] == job.get_absolute_url()
         # The test settings run tasks immediately, so the job is finished by now.

@@ -20,6 +20,7 @@ from tests.samples import REPO
 ARTIFACTS = REPO / "test-artifacts"
 INSTALL_HINT = "Install one with `sudo apt-get install chromium` (Debian/Ubuntu) or set CHROMIUM=/path/to/chrome."
 
+
 def find_chromium() -> str | None:
     candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
     candidates += [shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")]
