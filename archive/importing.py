@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import stat
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -34,6 +35,8 @@ from archive.models import (
     normalise_key,
 )
 from highlights.models import Highlight, Tag, fingerprint
+
+logger = logging.getLogger(__name__)
 
 # Files inside a zip that are never exports: folders' metadata, Obsidian's settings, macOS forks.
 IGNORED_PARTS = {"__MACOSX", ".obsidian", ".trash", ".git"}
@@ -59,85 +62,123 @@ class FileOutcome:
 
 
 class ArchiveError(ValueError):
-    """A zip that cannot be opened safely; the message says why."""
+    """A zip that cannot be imported at all (damaged, or a zip bomb); the message says why."""
 
 
-def expand(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+@dataclass
+class Upload:
+    """One file to import: its label (a path, for people), its bytes, or why it can't be read."""
+
+    path: str
+    data: bytes = b""
+    error: str = ""
+
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _limit_mb(name: str) -> int:
+    return int(getattr(settings, name)) * 1024 * 1024
+
+
+def expand(name: str, data: bytes) -> list[Upload]:
     """One upload as the files it holds: a zip becomes its members, anything else itself.
 
-    Guards against zip bombs (the total expanded size is capped by MAX_UNZIPPED_MB and checked
-    while reading, not trusted from the header), hostile member names (absolute paths and `..`
-    are only ever used as labels, never as paths on disk) and nested archives (not opened).
+    Guards against zip bombs (the expanded size is counted while reading, never trusted from
+    the header, and capped by MAX_UNZIPPED_MB), oversized members (MAX_FILE_MB), member names
+    that leave the archive (absolute or `..`: reported, not imported; nothing is ever written
+    to disk anyway), nested zips (reported, not opened) and encrypted members.
     """
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        yield name, data
-        return
-    limit = settings.COMMONPLACE_MAX_UNZIPPED_MB * 1024 * 1024
+    if not data.startswith(ZIP_MAGIC):
+        if len(data) > _limit_mb("COMMONPLACE_MAX_FILE_MB"):
+            return [Upload(name, error=f"the file is larger than {settings.COMMONPLACE_MAX_FILE_MB} MB (MAX_FILE_MB)")]
+        return [Upload(name, data)]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ArchiveError(f"the zip archive is damaged ({error})") from None
-    used = 0
+    budget = _limit_mb("COMMONPLACE_MAX_UNZIPPED_MB")
+    per_file = _limit_mb("COMMONPLACE_MAX_FILE_MB")
+    members: list[Upload] = []
     with archive:
         for info in archive.infolist():
-            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-            if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+            raw = info.filename.replace("\\", "/")
+            parts = [part for part in raw.split("/") if part not in {"", "."}]
+            if info.is_dir() or not parts or stat.S_ISLNK(info.external_attr >> 16):
                 continue
-            if any(part in IGNORED_PARTS or part.startswith("._") for part in parts):
+            label = f"{name}/{'/'.join(parts)}"
+            if raw.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
+                members.append(Upload(label, error="its path points outside the zip; not imported"))
                 continue
-            if parts and parts[-1].startswith(".") or not parts:
+            if any(part in IGNORED_PARTS or part.startswith(".") for part in parts):
+                continue  # Obsidian settings, macOS resource forks, hidden files: not exports
+            if info.file_size > per_file:
+                members.append(Upload(label, error=f"larger than {settings.COMMONPLACE_MAX_FILE_MB} MB (MAX_FILE_MB)"))
                 continue
-            label = f"{name}/{'/'.join(p for p in parts if p not in {'..', '/'})}"
             try:
                 with archive.open(info) as member:
-                    chunk = member.read(limit - used + 1)
-            except (
-                zipfile.BadZipFile,
-                NotImplementedError,
-                RuntimeError,
-                OSError,
-            ) as error:
-                yield label, _unreadable(f"cannot be unpacked ({error})")
+                    content = member.read(min(per_file, budget) + 1)
+            except RuntimeError as error:  # encrypted
+                members.append(Upload(label, error=f"cannot be unpacked: {error}"))
                 continue
-            used += len(chunk)
-            if used > limit:
+            except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, zlib.error) as error:
+                members.append(Upload(label, error=f"is damaged inside the zip ({error})"))
+                continue
+            budget -= len(content)
+            if budget < 0:
                 raise ArchiveError(
-                    f"the zip expands to more than {settings.COMMONPLACE_MAX_UNZIPPED_MB} MB; "
-                    "split it or raise MAX_UNZIPPED_MB"
+                    f"the zip expands to more than {settings.COMMONPLACE_MAX_UNZIPPED_MB} MB "
+                    "(a zip bomb, or an archive to split); nothing from it was imported"
                 )
-            yield label, chunk
+            if len(content) > per_file:
+                members.append(Upload(label, error=f"larger than {settings.COMMONPLACE_MAX_FILE_MB} MB (MAX_FILE_MB)"))
+            elif content.startswith(ZIP_MAGIC):
+                members.append(Upload(label, error="a zip inside the zip is not opened; unzip it and upload its files"))
+            else:
+                members.append(Upload(label, content))
+    return members
 
 
-class _Unreadable(bytes):
-    """Marks a zip member that could not be unpacked; its value is the reason."""
-
-
-def _unreadable(reason: str) -> bytes:
-    return _Unreadable(reason.encode())
-
-
-def import_file(user: User, path: str, data: bytes) -> FileOutcome:
+def import_file(user: User, upload: Upload) -> FileOutcome:
     """Parse one file and write it in a single transaction; never raises for bad input."""
-    outcome = FileOutcome(path=path)
-    if isinstance(data, _Unreadable):
-        outcome.status, outcome.message = ImportFile.Status.ERROR, data.decode()
+    outcome = FileOutcome(path=upload.path)
+    if upload.error:
+        outcome.status, outcome.message = ImportFile.Status.ERROR, upload.error
         return outcome
     try:
-        result = detect.parse(data)
+        result = detect.parse(upload.data)
     except ParseError as error:
         outcome.status, outcome.message = ImportFile.Status.ERROR, str(error)
         return outcome
     outcome.format = result.format
-    outcome.skipped = result.skipped
     if not any(doc.highlights for doc in result.documents):
         outcome.status = ImportFile.Status.SKIPPED
-        outcome.message = "; ".join(result.warnings) or "no highlights found"
+        outcome.skipped = result.skipped
+        outcome.message = "; ".join(["no highlights found", *result.warnings])
         return outcome
-    with transaction.atomic():
-        writer = _Writer(user)
-        for document in result.documents:
-            if document.highlights:
-                writer.write(document, outcome)
+    for attempt in range(3):
+        outcome = FileOutcome(path=upload.path, format=result.format, skipped=result.skipped)
+        try:
+            with transaction.atomic():
+                writer = _Writer(user)
+                for document in result.documents:
+                    if document.highlights:
+                        writer.write(document, outcome)
+            break
+        except IntegrityError:
+            # Another import wrote the same source or highlight at the same moment; the
+            # database's unique constraints refused the duplicate. Read again and merge.
+            if attempt < 2:
+                continue
+            logger.exception("import of %s kept colliding with another import", upload.path)
+            return _failed(
+                upload.path, result.format, "another import of the same file kept colliding with this one; try again"
+            )
+        except Exception:
+            logger.exception("import of %s failed", upload.path)
+            return _failed(
+                upload.path, result.format, "an unexpected error stopped this file; nothing from it was saved"
+            )
     if outcome.sources_created:
         outcome.status = ImportFile.Status.CREATED
     elif outcome.highlights_created or outcome.highlights_updated or outcome.sources_updated:
@@ -148,16 +189,22 @@ def import_file(user: User, path: str, data: bytes) -> FileOutcome:
     return outcome
 
 
+def _failed(path: str, format: str, message: str) -> FileOutcome:
+    return FileOutcome(path=path, format=format, status=ImportFile.Status.ERROR, message=message)
+
+
 def import_paths(user: User, files: Iterable[tuple[str, bytes]]) -> list[FileOutcome]:
     """Import many files (zips expanded); each one stands or falls on its own."""
     outcomes = []
     for name, data in files:
         try:
-            members = list(expand(name, data))
+            members = expand(name, data)
         except ArchiveError as error:
             outcomes.append(FileOutcome(path=name, status=ImportFile.Status.ERROR, message=str(error)))
             continue
-        outcomes.extend(import_file(user, member, content) for member, content in members)
+        if not members:
+            outcomes.append(FileOutcome(path=name, status=ImportFile.Status.SKIPPED, message="the zip holds no files"))
+        outcomes.extend(import_file(user, member) for member in members)
     return outcomes
 
 
@@ -194,13 +241,7 @@ def run_job(job: ImportJob) -> None:
 
 def _record(upload: ImportFile, outcomes: list[FileOutcome]) -> None:
     """Store a file's outcome; a zip's members become files of their own after it."""
-    first, *rest = outcomes or [
-        FileOutcome(
-            path=upload.name,
-            status=ImportFile.Status.SKIPPED,
-            message="the zip is empty",
-        )
-    ]
+    first, *rest = outcomes
     apply_outcome(upload, first)
     upload.data = None
     upload.save()

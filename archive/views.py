@@ -21,7 +21,13 @@ from highlights.models import Highlight
 @require_http_methods(["GET", "POST"])
 def import_page(request: AuthedRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    if request.method == "POST" and form.is_valid():
+    if getattr(request, "upload_too_large", False):
+        form.add_error(
+            None,
+            f"The upload is larger than {settings.COMMONPLACE_MAX_UPLOAD_MB} MB, the limit this server is set to "
+            "(MAX_UPLOAD_MB). Upload fewer files at a time, or ask the owner to raise the limit.",
+        )
+    elif request.method == "POST" and form.is_valid():
         uploads = form.uploads()
         total_size = sum(upload.size for upload in uploads)  # type: ignore[attr-defined]
         if total_size >= settings.COMMONPLACE_BACKGROUND_IMPORT_KB * 1024:

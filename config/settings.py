@@ -186,6 +186,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = COMMONPLACE_MAX_UPLOAD_MB * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_MB", 5) * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("MAX_UPLOAD_FILES", 5000)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+FILE_UPLOAD_HANDLERS = [
+    "archive.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# The largest single file (inside a zip too) the importer reads.
+COMMONPLACE_MAX_FILE_MB = env_int("MAX_FILE_MB", 100)
 # Zip archives: the most a member may expand to, in total (a zip bomb stops here).
 COMMONPLACE_MAX_UNZIPPED_MB = env_int("MAX_UNZIPPED_MB", 1024)
 # Uploads at least this large (in total) are imported by the background worker.

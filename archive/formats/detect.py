@@ -30,10 +30,13 @@ def parsers() -> list[ModuleType]:
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
-    """Bytes to text: UTF-8 (with or without BOM), UTF-16/32 with a BOM, else Windows-1252.
+    """Bytes to text, whatever encoding the exporting tool chose.
 
-    Returns the text (newlines normalised to \\n, a leading BOM removed) and warnings. Binary
-    content raises ParseError.
+    UTF-8 with or without a BOM (BOMs inside the text are left for the parsers, as Kindle writes
+    them mid-file), UTF-16/32 with a BOM, UTF-16 without one, and Windows-1252. A file that mixes
+    UTF-8 and Windows-1252 lines (a clippings file appended to by two devices) is read line by
+    line. Returns the text with newlines normalised to \n, and warnings naming the lines that
+    were not UTF-8. Binary content raises ParseError.
     """
     warnings: list[str] = []
     for bom, encoding in _BOMS:
@@ -41,24 +44,50 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             try:
                 text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as error:
-                raise ParseError(f"the file says it is {encoding} but byte {error.start} is not") from None
+                raise ParseError(f"the file says it is {encoding.upper()} but byte {error.start} is not") from None
             break
     else:
-        if b"\x00" in data[:8192]:
+        encoding = _bomless_utf16(data)
+        if encoding:
+            text = data.decode(encoding, errors="replace")
+        elif b"\x00" in data[:8192]:
             raise ParseError("this is a binary file, not a text export")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
+        else:
             try:
-                text = data.decode("cp1252")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
-                raise ParseError(f"line {line} is not UTF-8 text; save the file as UTF-8 and upload it again") from None
-            warnings.append(f"line {line} is not UTF-8; the file was read as Windows-1252")
-    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\x0c")
-    if control > 8:
+                text, legacy = _decode_lines(data)
+                shown = ", ".join(map(str, legacy[:5])) + (" ..." if len(legacy) > 5 else "")
+                warnings.append(f"line{'s' * (len(legacy) > 1)} {shown} not UTF-8, read as Windows-1252")
+    sample = text[:8192]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\x0c")
+    if control > max(8, len(sample) // 100):
         raise ParseError("this looks like a binary file, not a text export")
     return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM shows as a NUL in every other byte of mostly-ASCII text."""
+    head = data[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _decode_lines(data: bytes) -> tuple[str, list[int]]:
+    lines, legacy = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("cp1252", errors="replace"))
+            legacy.append(number)
+    return "\n".join(lines), legacy
 
 
 def detect(text: str) -> ModuleType | None:

@@ -1,0 +1,300 @@
+"""The importer's promises: idempotent, additive, respectful of the user's edits, atomic per
+file, and specific about bad input."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import threading
+import zipfile
+from pathlib import Path
+from unittest import mock
+
+from django.db import connection
+from django.test import TestCase, TransactionTestCase, override_settings
+from django.utils import timezone
+
+from archive import importing
+from archive.models import Source
+from highlights.models import Highlight, Tag
+from tests.factories import make_user
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SEED = (FIXTURES / "import" / "seed-layout.md").read_bytes()
+KINDLE = (FIXTURES / "kindle" / "en-modern.txt").read_bytes()
+
+DEFAULT_ARTICLE = """# The Slow Web
+
+## Metadata
+- Author: [[Jo Reader]]
+- Full Title: The Slow Web
+- Category: #articles
+- URL: https://slow.example/web
+
+## Highlights
+- Fast is not the same as good. ([View Highlight](https://read.readwise.io/read/01slow1))
+    - Tags: [[craft]]
+- The web rewards patience more than it admits. ([View Highlight](https://read.readwise.io/read/01slow2))
+"""
+
+RESYNC = (
+    DEFAULT_ARTICLE
+    + """
+## New highlights added March 3, 2024 at 9:15 AM
+- Links are promises kept by strangers. ([View Highlight](https://read.readwise.io/read/01slow3))
+    - Note: the best line
+"""
+)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def one(user, name: str, data: bytes) -> importing.FileOutcome:  # type: ignore[no-untyped-def]
+    [outcome] = importing.import_paths(user, [(name, data)])
+    return outcome
+
+
+class IdempotenceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.user = make_user()
+
+    def test_it_changes_nothing_the_second_time(self) -> None:
+        first = one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        second = one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        assert (first.status, first.sources_created, first.highlights_created) == ("created", 1, 2)
+        assert (second.status, second.sources_created, second.highlights_created) == ("unchanged", 0, 0)
+        assert second.highlights_unchanged == 2
+        assert Highlight.objects.count() == 2
+        assert Tag.objects.count() == 1
+
+    def test_it_adds_only_the_new_highlights_of_a_resync(self) -> None:
+        one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        before = {h.pk: h.position for h in Highlight.objects.all()}
+        outcome = one(self.user, "a.md", RESYNC.encode())
+        assert outcome.status == "updated"
+        assert (outcome.highlights_created, outcome.highlights_unchanged) == (1, 2)
+        assert {h.pk: h.position for h in Highlight.objects.filter(pk__in=before)} == before
+        newest = Highlight.objects.get(text="Links are promises kept by strangers.")
+        assert newest.note == "the best line"
+        assert newest.position == max(before.values()) + 1
+
+    def test_it_keeps_what_the_user_changed(self) -> None:
+        one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        source = Source.objects.get()
+        highlight = Highlight.objects.get(text="Fast is not the same as good.")
+        highlight.note = "my own thought"
+        highlight.favorite = True
+        highlight.tags.clear()
+        highlight.tags.add(Tag.objects.create(user=self.user, name="mine"))
+        highlight.edited_at = timezone.now()
+        highlight.save()
+        source.display_title = "Slow Web (my title)"
+        source.edited_at = timezone.now()
+        source.save()
+        edited = Highlight.objects.get(text="The web rewards patience more than it admits.")
+        edited.text = "The web rewards patience."
+        edited.edited_at = timezone.now()
+        edited.save()
+
+        outcome = one(self.user, "a.md", RESYNC.encode())
+
+        assert outcome.highlights_created == 1
+        highlight.refresh_from_db()
+        assert highlight.note == "my own thought"
+        assert highlight.favorite is True
+        assert [t.name for t in highlight.tags.all()] == ["mine"]
+        source.refresh_from_db()
+        assert source.display_title == "Slow Web (my title)"
+        # The edited text still matches its import by fingerprint: no duplicate appears.
+        assert Highlight.objects.filter(source=source).count() == 3
+        assert not Highlight.objects.filter(text="The web rewards patience more than it admits.").exists()
+
+    def test_it_does_not_bring_back_what_is_in_the_trash(self) -> None:
+        one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        Highlight.objects.filter(text="Fast is not the same as good.").update(deleted_at=timezone.now())
+        outcome = one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        assert outcome.highlights_created == 0
+        assert outcome.skipped == 1
+        assert Highlight.objects.count() == 2
+
+    def test_it_keeps_users_apart(self) -> None:
+        other = make_user()
+        one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        outcome = one(other, "a.md", DEFAULT_ARTICLE.encode())
+        assert outcome.status == "created"
+        assert Source.objects.filter(user=other).count() == 1
+        assert Tag.objects.filter(user=other).count() == 1
+        assert Highlight.objects.count() == 4
+
+
+class BadInputTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.user = make_user()
+
+    def assert_error(self, data: bytes, *fragments: str, name: str = "bad.md") -> None:
+        outcome = one(self.user, name, data)
+        assert outcome.status == "error", outcome
+        for fragment in fragments:
+            assert fragment in outcome.message, outcome.message
+        assert not Source.objects.exists()
+
+    def test_it_names_the_line_of_broken_yaml(self) -> None:
+        self.assert_error((FIXTURES / "readwise-markdown" / "broken-frontmatter.md").read_bytes(), "line")
+
+    def test_it_refuses_binary_data(self) -> None:
+        self.assert_error(bytes(range(256)) * 20, "binary")
+
+    def test_it_refuses_an_empty_file(self) -> None:
+        self.assert_error(b"", "empty")
+        self.assert_error(b"  \n\n ", "empty")
+
+    def test_it_refuses_text_in_no_known_format(self) -> None:
+        self.assert_error(b"Dear diary, today I read nothing.\n", "not a format Commonplace reads")
+
+    @override_settings(COMMONPLACE_MAX_FILE_MB=0)
+    def test_it_refuses_a_file_over_the_limit(self) -> None:
+        self.assert_error(SEED, "larger than 0 MB")
+
+    def test_it_reads_every_encoding_a_tool_writes(self) -> None:
+        text = DEFAULT_ARTICLE.replace("The Slow Web", "Café Society")
+        for data in [
+            text.encode("utf-8"),
+            codecs.BOM_UTF8 + text.encode("utf-8"),
+            codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+            codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+            text.encode("utf-16-le"),
+            text.encode("cp1252"),
+            text.replace("\n", "\r\n").encode("utf-8"),
+        ]:
+            outcome = one(self.user, "enc.md", data)
+            assert outcome.status in {"created", "unchanged"}, (data[:20], outcome)
+        assert list(Source.objects.values_list("title", flat=True)) == ["Café Society"]
+        assert Highlight.objects.count() == 2
+
+    def test_it_reads_a_file_mixing_utf8_and_windows_1252(self) -> None:
+        data = DEFAULT_ARTICLE.replace("The Slow Web", "Café Society").encode("utf-8")
+        data = data.replace("patience".encode(), "patience — naïve".encode("cp1252"))
+        outcome = one(self.user, "mixed.md", data)
+        assert outcome.status == "created"
+        assert "not UTF-8" in outcome.message
+        assert Highlight.objects.filter(text__contains="patience — naïve").exists()
+        assert Source.objects.get().title == "Café Society"
+
+    def test_it_leaves_no_trace_of_a_file_that_fails_midway(self) -> None:
+        two_books = KINDLE
+        real_write = importing._Writer.write_highlights
+        calls = []
+
+        def fail_on_second(writer, source, parsed, outcome):  # type: ignore[no-untyped-def]
+            calls.append(source)
+            if len(calls) == 2:
+                raise RuntimeError("disk on fire")
+            return real_write(writer, source, parsed, outcome)
+
+        with mock.patch.object(importing._Writer, "write_highlights", fail_on_second):
+            outcome = one(self.user, "clippings.txt", two_books)
+        assert len(calls) == 2
+        assert outcome.status == "error"
+        assert "nothing from it was saved" in outcome.message
+        assert not Source.objects.exists()
+        assert not Highlight.objects.exists()
+        assert one(self.user, "clippings.txt", two_books).status == "created"
+
+
+class ZipTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.user = make_user()
+
+    def test_it_imports_the_members_of_a_vault(self) -> None:
+        data = zipped(
+            {
+                "vault/Readwise/Articles/slow.md": DEFAULT_ARTICLE.encode(),
+                "vault/Readwise/Books/clippings.txt": KINDLE,
+                "vault/.obsidian/workspace.json": b"{}",
+                "__MACOSX/vault/._slow.md": b"\x00\x05\x16\x07",
+                "vault/Readwise/": b"",
+            }
+        )
+        outcomes = importing.import_paths(self.user, [("vault.zip", data)])
+        assert [o.path for o in outcomes] == [
+            "vault.zip/vault/Readwise/Articles/slow.md",
+            "vault.zip/vault/Readwise/Books/clippings.txt",
+        ]
+        assert [o.format for o in outcomes] == ["readwise-markdown", "kindle"]
+        assert all(o.status == "created" for o in outcomes)
+
+    def test_it_reports_paths_that_leave_the_zip_and_nested_zips(self) -> None:
+        data = zipped(
+            {
+                "../../etc/evil.md": DEFAULT_ARTICLE.encode(),
+                "/abs/evil.md": DEFAULT_ARTICLE.encode(),
+                "inner.zip": zipped({"a.md": SEED}),
+                "good.md": SEED,
+            }
+        )
+        outcomes = {o.path: o for o in importing.import_paths(self.user, [("up.zip", data)])}
+        assert outcomes["up.zip/../../etc/evil.md"].status == "error"
+        assert "outside the zip" in outcomes["up.zip/../../etc/evil.md"].message
+        assert "outside the zip" in outcomes["up.zip/abs/evil.md"].message
+        assert "zip inside the zip" in outcomes["up.zip/inner.zip"].message
+        assert outcomes["up.zip/good.md"].status == "created"
+        assert Source.objects.count() == 1
+
+    @override_settings(COMMONPLACE_MAX_UNZIPPED_MB=1)
+    def test_it_stops_a_zip_bomb_before_importing_any_of_it(self) -> None:
+        data = zipped({"a.md": SEED, "bomb.txt": b"0" * (3 * 1024 * 1024)})
+        assert len(data) < 50_000
+        [outcome] = importing.import_paths(self.user, [("bomb.zip", data)])
+        assert outcome.status == "error"
+        assert "expands to more than 1 MB" in outcome.message
+        assert not Source.objects.exists()
+
+    def test_it_reports_a_damaged_zip(self) -> None:
+        data = zipped({"a.md": SEED})
+        [outcome] = importing.import_paths(self.user, [("broken.zip", data[:40] + b"garbage" * 10)])
+        assert outcome.status == "error"
+        assert "damaged" in outcome.message
+
+    def test_it_says_when_a_zip_is_empty(self) -> None:
+        [outcome] = importing.import_paths(self.user, [("empty.zip", zipped({}))])
+        assert outcome.status == "skipped"
+        assert "no files" in outcome.message
+
+    def test_it_keeps_hostile_names_as_labels_only(self) -> None:
+        name = '<script>alert(1)</script>"; rm -rf /.md'
+        outcome = one(self.user, name, SEED)
+        assert outcome.status == "created"
+        assert outcome.path == name
+
+
+class ConcurrentImportTests(TransactionTestCase):
+    def test_it_cannot_duplicate_when_the_same_file_arrives_twice_at_once(self) -> None:
+        user = make_user()
+        barrier = threading.Barrier(3)
+        outcomes: list[importing.FileOutcome] = []
+
+        def run() -> None:
+            try:
+                barrier.wait()
+                outcomes.extend(importing.import_paths(user, [("a.md", RESYNC.encode())]))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(o.status for o in outcomes) == ["created", "unchanged", "unchanged"]
+        assert Source.objects.count() == 1
+        assert Highlight.objects.count() == 3
+        assert Tag.objects.count() == 1
