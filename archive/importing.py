@@ -154,7 +154,8 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
     if not any(doc.highlights for doc in result.documents):
         outcome.status = ImportFile.Status.SKIPPED
         outcome.skipped = result.skipped
-        outcome.message = "; ".join(["no highlights found", *result.warnings])
+        said = any("no highlights" in warning.lower() for warning in result.warnings)
+        outcome.message = "; ".join(result.warnings if said else ["no highlights found", *result.warnings])
         return outcome
     for attempt in range(3):
         outcome = FileOutcome(path=upload.path, format=result.format, skipped=result.skipped)

@@ -211,7 +211,7 @@ class ImportFile(models.Model):
     source_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
-        ordering = ["job", "position"]
+        ordering = ["job", "position", "pk"]
 
     def __str__(self) -> str:
         return self.name

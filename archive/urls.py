@@ -7,6 +7,7 @@ from archive import views
 app_name = "archive"
 urlpatterns = [
     path("import/", views.import_page, name="import"),
+    path("import/history/", views.import_history, name="import_history"),
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("sources/<int:pk>/markdown/", views.source_markdown, name="source_markdown"),

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -35,8 +36,23 @@ def import_page(request: AuthedRequest) -> HttpResponse:
             return redirect(job)
         job = _import_now(request, uploads)
         return _after_import(request, job)
-    recent = ImportJob.objects.filter(user=request.user)[:10]
+    recent = ImportJob.objects.filter(user=request.user).annotate(file_count=Count("files")).order_by("-created_at")[:5]
     return render(request, "archive/import.html", {"form": form, "recent": recent})
+
+
+@require_GET
+def import_history(request: AuthedRequest) -> HttpResponse:
+    jobs = (
+        ImportJob.objects.filter(user=request.user)
+        .annotate(
+            file_count=Count("files"),
+            highlights_created=Sum("files__highlights_created"),
+            errors=Count("files", filter=Q(files__status=ImportFile.Status.ERROR)),
+        )
+        .order_by("-created_at")
+    )
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    return render(request, "archive/import_history.html", {"page": page})
 
 
 def _name(upload: object) -> str:
@@ -82,9 +98,15 @@ def _after_import(request: AuthedRequest, job: ImportJob) -> HttpResponse:
     source_ids = {pk for f in files for pk in f.source_ids}
     if len(files) == 1 and len(source_ids) == 1:
         outcome = files[0]
-        level = messages.SUCCESS if outcome.status != ImportFile.Status.UNCHANGED else messages.INFO
-        prefix = "Already in your archive: " if outcome.status == ImportFile.Status.UNCHANGED else "Imported: "
-        messages.add_message(request, level, f"{outcome.name}. {prefix}{outcome.message}.")
+        if outcome.status == ImportFile.Status.UNCHANGED:
+            count = outcome.highlights_unchanged
+            messages.info(
+                request,
+                f"Already in your archive: {'all ' if count > 1 else ''}{count} highlight{'s' * (count != 1)} "
+                f"of {outcome.name} {'were' if count != 1 else 'was'} here before, so nothing changed.",
+            )
+        else:
+            messages.success(request, f"Imported {outcome.name}: {outcome.message}.")
         return redirect("archive:source", pk=source_ids.pop())
     return redirect(job)
 
@@ -93,7 +115,11 @@ def _after_import(request: AuthedRequest, job: ImportJob) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk, user=request.user)
-    files = job.files.all()
+    files = list(job.files.all())
+    ids = {pk for f in files for pk in f.source_ids}
+    sources = Source.objects.for_user(request.user).in_bulk(ids) if ids else {}
+    for f in files:
+        f.sources = [sources[pk] for pk in f.source_ids if pk in sources]  # type: ignore[attr-defined]
     context = {"job": job, "files": files, "totals": importing.totals(files)}
     if request.htmx:
         response = render(request, "archive/import_job.html#progress", context)

@@ -121,3 +121,18 @@ def _tempdir():  # type: ignore[no-untyped-def]
     import tempfile
 
     return tempfile.TemporaryDirectory()
+
+
+def test_it_draws_a_progress_bar_on_a_terminal() -> None:
+    from archive.management.commands.import_highlights import Progress
+    from django.core.management.base import OutputWrapper
+
+    out = io.StringIO()
+    bar = Progress(OutputWrapper(out), total=4, width=8)
+    for name in ["a.md", "b.md", "c.md", "d.md"]:
+        bar.show(name)
+    bar.finish()
+    text = out.getvalue()
+    assert "[--------] 0/4  a.md" in text
+    assert "[####----] 2/4  c.md" in text
+    assert text.endswith("[########] 4/4  done\n")

@@ -21,7 +21,9 @@ from highlights.models import Highlight, fingerprint
 from tests.factories import make_user
 from tests.samples import sample, sample_names, samples_dir
 
-SAMPLES = [name for folder in ("readwise-markdown", "readwise-csv", "kindle", "omnivore") for name in sample_names(folder)]
+SAMPLES = [
+    name for folder in ("readwise-markdown", "readwise-csv", "kindle", "omnivore") for name in sample_names(folder)
+]
 FIXTURES = sorted(
     str(path.relative_to(Path(__file__).parent.parent / "fixtures"))
     for path in (Path(__file__).parent.parent / "fixtures").rglob("*")

@@ -96,3 +96,39 @@ class ImportPageTests(TestCase):
     def test_it_hides_another_users_job(self) -> None:
         job = ImportJob.objects.create(user=make_user("stranger"))
         assert self.client.get(job.get_absolute_url()).status_code == 404
+
+
+class ImportHistoryTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.user = make_user("reader")
+
+    def setUp(self) -> None:
+        self.client.force_login(self.user)
+
+    def test_it_lists_past_imports_with_links(self) -> None:
+        self.client.post(reverse("archive:import"), {"files": [SimpleUploadedFile("one.md", OWN_SEED)]})
+        self.client.post(reverse("archive:import"), {"files": [SimpleUploadedFile("one.md", OWN_SEED)]})
+        ImportJob.objects.create(user=make_user("stranger"))
+        response = self.client.get(reverse("archive:import_history"))
+        assert response.status_code == 200
+        jobs = ImportJob.objects.filter(user=self.user)
+        assert len(jobs) == 2
+        for job in jobs:
+            assert job.get_absolute_url() in response.text
+        assert response.text.count("<tr>") == 3  # header and two jobs: not the stranger's
+
+    def test_it_shows_an_empty_history(self) -> None:
+        response = self.client.get(reverse("archive:import_history"))
+        assert "No imports yet" in response.text
+
+    def test_it_links_each_file_to_its_sources(self) -> None:
+        self.client.post(
+            reverse("archive:import"),
+            {"files": [SimpleUploadedFile("one.md", OWN_SEED), SimpleUploadedFile("two.txt", b"nothing to see")]},
+        )
+        job = ImportJob.objects.get()
+        source = Source.objects.get()
+        response = self.client.get(job.get_absolute_url())
+        assert f'href="{source.get_absolute_url()}"' in response.text
+        assert "not a format Commonplace reads" in response.text

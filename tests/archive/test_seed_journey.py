@@ -73,7 +73,7 @@ class SeedJourneyTests(TestCase):
         assert Source.objects.count() == 1
         assert Highlight.objects.count() == 3
         assert "Already in your archive" in response.text
-        assert "3 already in your archive" in response.text
+        assert "all 3 highlights of seed.txt were here before" in response.text
         assert ImportJob.objects.count() == 2
 
     def test_it_carries_our_own_fixture_in_the_seed_layout_the_same_way(self) -> None:

@@ -86,3 +86,32 @@ def test_it_imports_a_file_dropped_on_the_page(page: Any, live_server: Any) -> N
     page.wait_for_url("**/sources/*/")
     assert page.get_by_role("heading", level=1).inner_text() == "On Keeping Notes, and Why They Matter"
     screenshot(page, "dropped-file-source-page")
+
+
+def test_it_reports_every_file_of_a_many_file_upload(page: Any, live_server: Any, tmp_path: Path) -> None:
+    create_owner(page, live_server)
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    files = [
+        fixtures / "import" / "seed-layout.md",
+        fixtures / "kindle" / "en-modern.txt",
+        fixtures / "readwise-csv" / "eleven-columns.csv",
+        fixtures / "readwise-markdown" / "broken-frontmatter.md",
+    ]
+    junk = tmp_path / "photo.jpg"
+    junk.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4)
+    page.set_input_files("#id_files", [str(p) for p in [*files, junk]])
+    assert page.locator("[data-chosen]").inner_text() == "5 files chosen."
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url("**/import/*/")
+    rows = page.locator("tbody tr")
+    assert rows.count() == 5
+    table = page.locator("table").inner_text()
+    assert "readwise-markdown" in table and "kindle" in table and "readwise-csv" in table
+    errors = page.locator(".outcome-error")
+    assert errors.count() == 2
+    assert "broken-frontmatter.md" in errors.nth(0).inner_text()
+    assert "photo.jpg" in errors.nth(1).inner_text()
+    assert "binary file" in errors.nth(1).inner_text()
+    screenshot(page, "import-results-table")
+    page.get_by_role("link", name="All imports").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Import history"

@@ -26,6 +26,23 @@ def files_under(paths: list[str]) -> Iterator[tuple[str, Path]]:
             raise CommandError(f"{raw}: no such file or folder")
 
 
+class Progress:
+    """A one-line progress bar on a terminal: `[#####-----]  12/40  Books/Kafka.md`."""
+
+    def __init__(self, stream: Any, total: int, width: int = 30) -> None:
+        self.stream, self.total, self.width, self.done = stream, total, width, 0
+
+    def show(self, label: str) -> None:
+        filled = self.width * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r\033[K[{bar}] {self.done:>{len(str(self.total))}}/{self.total}  {label[-50:]}", ending="")
+        self.stream.flush()
+        self.done += 1
+
+    def finish(self) -> None:
+        self.stream.write(f"\r\033[K[{'#' * self.width}] {self.total}/{self.total}  done")
+
+
 class Command(BaseCommand):
     help = "Import highlights from export files, folders of them, or zips, for one user."
 
@@ -43,14 +60,20 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist:
             raise CommandError(f"no user named {options['user']!r}; create one with createsuperuser") from None
+        files = list(files_under(options["paths"]))
+        progress = Progress(self.stderr, len(files)) if self.stderr.isatty() else None
         outcomes = []
-        for label, path in files_under(options["paths"]):
+        for label, path in files:
+            if progress:
+                progress.show(label)
             try:
                 data = path.read_bytes()
             except OSError as error:
                 outcomes.append(importing.FileOutcome(path=label, status="error", message=str(error)))
                 continue
             outcomes.extend(importing.import_paths(user, [(label, data)]))
+        if progress:
+            progress.finish()
         totals = importing.totals(outcomes)
         if options["json"]:
             payload = {"files": [o.as_dict() for o in outcomes], "totals": totals}
