@@ -133,9 +133,7 @@ _KIND_WORDS: tuple[tuple[EntryKind, re.Pattern[str]], ...] = (
 _DASHES = r"-‐‑–—"
 _NUMBER_RANGE = rf"(\d+)(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*(\d+))?"
 _PAGE_TOKEN = r"(\d+|[ivxlcdm]+)"
-_PAGE_RANGE = (
-    rf"{_PAGE_TOKEN}(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*{_PAGE_TOKEN})?(?![A-Za-z0-9])"
-)
+_PAGE_RANGE = rf"{_PAGE_TOKEN}(?:\s*(?:[{_DASHES}~～]|t/m|bis)\s*{_PAGE_TOKEN})?(?![A-Za-z0-9])"
 
 _PAGE_PATTERNS = (
     re.compile(
@@ -204,9 +202,7 @@ def _read_meta(line: str) -> _Meta:
     body = _META_START.sub("", line, count=1)
     parts = body.split("|")
     date_text = ""
-    if len(parts) > 1 and not any(
-        p.search(parts[-1]) for p in (*_PAGE_PATTERNS, *_LOCATION_PATTERNS)
-    ):
+    if len(parts) > 1 and not any(p.search(parts[-1]) for p in (*_PAGE_PATTERNS, *_LOCATION_PATTERNS)):
         date_text = parts.pop().strip()
     head = "|".join(parts)
     kind = next((k for k, pattern in _KIND_WORDS if pattern.search(head)), None)
@@ -345,9 +341,7 @@ def parse_date(text: str) -> dt.datetime | None:
         hour, minute = int(time.group(1)), int(time.group(2))
         second = int(time.group(3) or 0)
         rest = text[: time.start()] + " " + text[time.end() :]
-        half = _HALF_BEFORE.search(text[: time.start()]) or _HALF_AFTER.match(
-            text[time.end() :]
-        )
+        half = _HALF_BEFORE.search(text[: time.start()]) or _HALF_AFTER.match(text[time.end() :])
         if half and half.group(1) in _MORNING:
             hour = 0 if hour == 12 else hour
         elif half and (half.group(1) != "中午" or hour < 11):
@@ -357,11 +351,7 @@ def parse_date(text: str) -> dt.datetime | None:
         year, month, day = (int(g) for g in cjk.groups())
     else:
         month_number = next(
-            (
-                number
-                for word in _WORD.findall(rest)
-                if (number := _month(word)) is not None
-            ),
+            (number for word in _WORD.findall(rest) if (number := _month(word)) is not None),
             None,
         )
         numbers = re.findall(r"\d+", rest)
@@ -483,12 +473,7 @@ def _blocks(lines: list[str]) -> Iterator[_Block]:
     start = 1
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
-        cut_separator = (
-            number - 1 == last
-            and stripped
-            and set(stripped) == {"="}
-            and len(stripped) < 10
-        )
+        cut_separator = number - 1 == last and stripped and set(stripped) == {"="} and len(stripped) < 10
         if _is_separator(line) or cut_separator:
             yield _Block(start, current)
             current, start = [], number + 1
@@ -536,9 +521,7 @@ def _read_block(block: _Block, index: int, warnings: list[str]) -> _Entry | None
         return None
     first_line = block.line + offset
     if _is_meta(lines[0]) and not (len(lines) > 1 and _is_meta(lines[1])):
-        warnings.append(
-            f"line {first_line}: entry without a title line; imported with an empty title"
-        )
+        warnings.append(f"line {first_line}: entry without a title line; imported with an empty title")
         title_line, meta_line, body_lines = "", lines[0], lines[1:]
     elif len(lines) > 1 and _META_START.match(lines[1]):
         title_line, meta_line, body_lines = lines[0], lines[1], lines[2:]
@@ -556,18 +539,13 @@ def _read_block(block: _Block, index: int, warnings: list[str]) -> _Entry | None
         kind = EntryKind.HIGHLIGHT
         if text:
             warnings.append(
-                f"line {meta_number}: cannot tell what kind of entry {meta_line.strip()!r} is; "
-                "read as a highlight"
+                f"line {meta_number}: cannot tell what kind of entry {meta_line.strip()!r} is; read as a highlight"
             )
     if meta.when is None and text and kind is not EntryKind.BOOKMARK:
         where = f"date {meta.date_text!r}" if meta.date_text else "no date"
-        warnings.append(
-            f"line {meta_number}: cannot read the {where}; imported without one"
-        )
+        warnings.append(f"line {meta_number}: cannot read the {where}; imported without one")
     if not meta.location and not meta.page and text and kind is not EntryKind.BOOKMARK:
-        warnings.append(
-            f"line {meta_number}: no page or location in {meta_line.strip()!r}"
-        )
+        warnings.append(f"line {meta_number}: no page or location in {meta_line.strip()!r}")
     return _Entry(
         index=index,
         line=first_line,
@@ -615,9 +593,7 @@ def _versions_of_one(old: _Entry, new: _Entry) -> bool:
     shorter, longer = sorted((old, new), key=lambda e: len(e.text))
     inner, outer = shorter.meta.location_span, longer.meta.location_span
     if inner and outer:
-        nested = (outer[0] <= inner[0] and inner[1] <= outer[1]) or (
-            inner[0] <= outer[0] and outer[1] <= inner[1]
-        )
+        nested = (outer[0] <= inner[0] and inner[1] <= outer[1]) or (inner[0] <= outer[0] and outer[1] <= inner[1])
         return nested and _is_within(shorter.text, longer.text)
     if inner or outer or not shorter.meta.page or shorter.start != longer.start:
         return False
@@ -644,21 +620,14 @@ def _merge_highlights(entries: list[_Entry]) -> tuple[list[_Entry], int]:
             continue
         span = entry.meta.location_span
         if span and span[1] - span[0] + widest <= len(kept):
-            candidates = [
-                o
-                for start in range(span[0] - widest, span[1] + 1)
-                for o in by_location.get(start, ())
-            ]
+            candidates = [o for start in range(span[0] - widest, span[1] + 1) for o in by_location.get(start, ())]
         elif span:
             first, last = span
             candidates = [
                 o
                 for o in kept
                 if (other := o.meta.location_span)
-                and (
-                    (first <= other[0] and other[1] <= last)
-                    or (other[0] <= first and last <= other[1])
-                )
+                and ((first <= other[0] and other[1] <= last) or (other[0] <= first and last <= other[1]))
             ]
         elif entry.meta.page:
             candidates = list(by_page.get(entry.start[1], ()))
@@ -724,26 +693,18 @@ class _Holders:
     def of(self, note: _Entry) -> list[_Entry]:
         meta = note.meta
         if meta.location_span:
-            candidates = self._starting_before(
-                self.by_location, self.widest_location, meta.location_span[1]
-            )
+            candidates = self._starting_before(self.by_location, self.widest_location, meta.location_span[1])
         elif meta.page_span:
-            candidates = self._starting_before(
-                self.by_page, self.widest_page, meta.page_span[1]
-            )
+            candidates = self._starting_before(self.by_page, self.widest_page, meta.page_span[1])
         else:
             candidates = self.roman_pages
         return [h for h in candidates if _holds(h, note)]
 
     @staticmethod
-    def _starting_before(
-        index: dict[int, list[_Entry]], widest: int, end: int
-    ) -> list[_Entry]:
+    def _starting_before(index: dict[int, list[_Entry]], widest: int, end: int) -> list[_Entry]:
         if widest > len(index):
             return [h for group in index.values() for h in group]
-        return [
-            h for start in range(end - widest, end + 1) for h in index.get(start, ())
-        ]
+        return [h for start in range(end - widest, end + 1) for h in index.get(start, ())]
 
 
 def _owner(holders_index: _Holders, note: _Entry) -> _Entry | None:
@@ -760,11 +721,7 @@ def _owner(holders_index: _Holders, note: _Entry) -> _Entry | None:
         same_time = [h for h in holders if note.meta.when in h.times]
         if same_time:
             holders = same_time
-    before = [
-        (max(i for i in h.versions if i < note.index), h)
-        for h in holders
-        if min(h.versions) < note.index
-    ]
+    before = [(max(i for i in h.versions if i < note.index), h) for h in holders if min(h.versions) < note.index]
     if before:
         return max(before, key=lambda pair: pair[0])[1]
     return min(holders, key=lambda h: min(h.versions))
@@ -783,10 +740,7 @@ def _join_notes(notes: list[_Entry]) -> tuple[str, int]:
                 k
                 for k in reversed(kept)
                 if k.position == note.position
-                and (
-                    (k.meta.when is not None and k.meta.when == note.meta.when)
-                    or _is_prefix(k.text, note.text)
-                )
+                and ((k.meta.when is not None and k.meta.when == note.meta.when) or _is_prefix(k.text, note.text))
             ),
             None,
         )
@@ -866,20 +820,14 @@ def parse(text: str) -> ParseResult:
     for (title, author), book_entries in books.items():
         if not book_entries:
             continue
-        highlights, skipped = _merge_highlights(
-            [e for e in book_entries if e.kind is not EntryKind.NOTE]
-        )
+        highlights, skipped = _merge_highlights([e for e in book_entries if e.kind is not EntryKind.NOTE])
         result.skipped += skipped
         standalone: dict[tuple[LocationKind, str], _Entry] = {}
         holders = _Holders(highlights)
         for note in (e for e in book_entries if e.kind is EntryKind.NOTE):
             owner = _owner(holders, note)
             if owner is None:
-                where = (
-                    note.position
-                    if note.position[0]
-                    else (LocationKind.NONE, str(note.index))
-                )
+                where = note.position if note.position[0] else (LocationKind.NONE, str(note.index))
                 owner = standalone.get(where)
                 if owner is None:
                     owner = _Entry(

@@ -69,28 +69,20 @@ FORMAT = "omnivore"
 ORIGIN = "omnivore"
 
 _ANCHOR = re.compile(r"\[\u2934\ufe0f?\]\((?P<url>https?://omnivore\.app/[^)\s]*)\)")
-_LOGSEQ_DOC_LINE = re.compile(
-    r"^\t*- \[.*\]\(https?://omnivore\.app/me/[^)\s]+\)[ \t]*$", re.M
-)
-_LOGSEQ_DOC = re.compile(
-    r"^\[(?P<title>.*)\]\((?P<url>https?://omnivore\.app/me/[^)\s]+)\)\s*$", re.S
-)
+_LOGSEQ_DOC_LINE = re.compile(r"^\t*- \[.*\]\(https?://omnivore\.app/me/[^)\s]+\)[ \t]*$", re.M)
+_LOGSEQ_DOC = re.compile(r"^\[(?P<title>.*)\]\((?P<url>https?://omnivore\.app/me/[^)\s]+)\)\s*$", re.S)
 _OBSIDIAN_MARKERS = re.compile(
     r"^\[Read on Omnivore\]\(https?://omnivore\.app/|^>.*\[\u2934\ufe0f?\]\(https?://omnivore\.app/me/",
     re.M,
 )
-_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _PROPERTY = re.compile(r"^(?P<key>[A-Za-z][\w-]*)::(?:\s(?P<value>.*)|)$")
 _BULLET = re.compile(r"^(?P<tabs>\t*)-(?:[ \t](?P<rest>.*))?$")
 _WIKI_LINK = re.compile(r"\[\[(.*?)\]\]")
 _LABEL_WIKI = re.compile(r"#\[\[(.*?)\]\]")
 _LABEL_WORD = re.compile(r"#([^\s#\[\]]+)")
 _BLOCK_ID = re.compile(r"\s*\^[0-9A-Za-z-]+\s*$")
-_ORDINAL_DATE = re.compile(
-    r"^(?P<month>[A-Za-z]{3})[a-z]*\.? (?P<day>\d{1,2})(?:st|nd|rd|th)?, (?P<year>\d{4})$"
-)
+_ORDINAL_DATE = re.compile(r"^(?P<month>[A-Za-z]{3})[a-z]*\.? (?P<day>\d{1,2})(?:st|nd|rd|th)?, (?P<year>\d{4})$")
 _SECTION = re.compile(r"^%%(?P<id>.+?)_(?P<edge>start|end)%%\s*$")
 _CATEGORIES = {
     "ARTICLE": Category.ARTICLES,
@@ -147,9 +139,7 @@ def _new_document(title: str) -> Document:
     return Document(title=title, origin=ORIGIN, category=Category.ARTICLES)
 
 
-def _add_highlight(
-    document: Document, highlight: Highlight, line: int, result: ParseResult
-) -> Highlight | None:
+def _add_highlight(document: Document, highlight: Highlight, line: int, result: ParseResult) -> Highlight | None:
     """Keep a highlight unless it is empty or repeats one; return the one the document holds."""
     if not highlight.text and not highlight.note:
         result.skipped += 1
@@ -211,9 +201,7 @@ def _parse_date(value: Any) -> dt.datetime | None:
     match = _ORDINAL_DATE.match(value)
     if match and match["month"].lower() in _MONTHS:
         try:
-            return dt.datetime(
-                int(match["year"]), _MONTHS[match["month"].lower()], int(match["day"])
-            )
+            return dt.datetime(int(match["year"]), _MONTHS[match["month"].lower()], int(match["day"]))
         except ValueError:
             return None
     try:
@@ -238,21 +226,15 @@ def _parse_obsidian(text: str, result: ParseResult) -> None:
             loaded = yaml.safe_load("\n".join(lines[1:end]))
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
-            where = (
-                f"line {mark.line + 2}" if mark is not None else "lines 2-" + str(end)
-            )
+            where = f"line {mark.line + 2}" if mark is not None else "lines 2-" + str(end)
             problem = getattr(error, "problem", None) or str(error).split("\n")[0]
-            raise ParseError(
-                f"The front matter is not valid YAML ({where}): {problem}."
-            ) from None
+            raise ParseError(f"The front matter is not valid YAML ({where}): {problem}.") from None
         if isinstance(loaded, dict):
             front = [loaded]
         elif isinstance(loaded, list):
             front = [item for item in loaded if isinstance(item, dict)]
         elif loaded is not None:
-            raise ParseError(
-                "The front matter is neither a mapping nor a list of mappings."
-            )
+            raise ParseError("The front matter is neither a mapping nor a list of mappings.")
         body_start = end + 1
 
     sections = _single_file_sections(lines, body_start)
@@ -262,9 +244,7 @@ def _parse_obsidian(text: str, result: ParseResult) -> None:
             matter = by_id.get(article_id, {"id": article_id})
             _obsidian_document(lines, start, stop, matter, result)
     else:
-        _obsidian_document(
-            lines, body_start, len(lines), front[0] if front else {}, result
-        )
+        _obsidian_document(lines, body_start, len(lines), front[0] if front else {}, result)
 
 
 def _single_file_sections(lines: list[str], start: int) -> list[tuple[str, int, int]]:
@@ -282,9 +262,7 @@ def _single_file_sections(lines: list[str], start: int) -> list[tuple[str, int, 
     return sections
 
 
-def _obsidian_document(
-    lines: list[str], start: int, stop: int, matter: dict[str, Any], result: ParseResult
-) -> None:
+def _obsidian_document(lines: list[str], start: int, stop: int, matter: dict[str, Any], result: ParseResult) -> None:
     document = _new_document("")
     _apply_front_matter(document, matter, result)
     note_lines: list[str] = []
@@ -348,18 +326,14 @@ def _obsidian_document(
                 document.extra["title"] = document.title
             document.title = heading
             continue
-        link = re.fullmatch(
-            r"\[(Read on Omnivore|Read Original)\]\((?P<url>[^)\s]*)\)", stripped
-        )
+        link = re.fullmatch(r"\[(Read on Omnivore|Read Original)\]\((?P<url>[^)\s]*)\)", stripped)
         if link:
             if link[1] == "Read Original":
                 document.url = link["url"]
             else:
                 document.extra["omnivore_url"] = link["url"]
             continue
-        if stripped and all(
-            word.startswith("#") and len(word) > 1 for word in stripped.split()
-        ):
+        if stripped and all(word.startswith("#") and len(word) > 1 for word in stripped.split()):
             tags = [word[1:] for word in stripped.split() if word[1:] != _TEMPLATE_TAG]
             document.tags = _unique(document.tags + tags)
             continue
@@ -369,16 +343,12 @@ def _obsidian_document(
 
     extra_note = _collapse_blank_lines(note_lines)
     if extra_note:
-        document.note = (
-            f"{document.note}\n\n{extra_note}" if document.note else extra_note
-        )
+        document.note = f"{document.note}\n\n{extra_note}" if document.note else extra_note
     if not document.highlights:
         result.skipped += 1
         return
     if not document.title:
-        result.warnings.append(
-            "The note has no title (no '# Title' line and no front matter title)."
-        )
+        result.warnings.append("The note has no title (no '# Title' line and no front matter title).")
     result.documents.append(document)
 
 
@@ -397,9 +367,7 @@ def _obsidian_highlight(quote: list[str]) -> Highlight:
     return highlight
 
 
-def _apply_front_matter(
-    document: Document, matter: dict[str, Any], result: ParseResult
-) -> None:
+def _apply_front_matter(document: Document, matter: dict[str, Any], result: ParseResult) -> None:
     for key, value in matter.items():
         name = str(key)
         if value is None or value == "":
@@ -413,22 +381,16 @@ def _apply_front_matter(
             document.authors = split_authors(document.author)
         elif name in {"tags", "labels"}:
             values = value if isinstance(value, list) else str(value).split(",")
-            document.tags = _unique(
-                document.tags + [str(v).strip() for v in values if str(v).strip()]
-            )
+            document.tags = _unique(document.tags + [str(v).strip() for v in values if str(v).strip()])
         elif name in {"date_saved", "dateSaved", "saved_at"}:
             document.saved_at = _parse_date(value)
             if document.saved_at is None:
-                result.warnings.append(
-                    f"Front matter {name}: unreadable date {value!r}; kept in extra."
-                )
+                result.warnings.append(f"Front matter {name}: unreadable date {value!r}; kept in extra.")
                 document.extra[name] = str(value)
         elif name in {"date_published", "datePublished", "published_at"}:
             published = _parse_date(value)
             if published is None:
-                result.warnings.append(
-                    f"Front matter {name}: unreadable date {value!r}; kept in extra."
-                )
+                result.warnings.append(f"Front matter {name}: unreadable date {value!r}; kept in extra.")
                 document.extra[name] = str(value)
             else:
                 document.published_at = published.date()
@@ -479,14 +441,8 @@ def _blocks(text: str) -> list[_Block]:
         bullet = _BULLET.match(raw)
         if bullet is None and stack and (raw[:1] in {"\t", " "} or raw == ""):
             block = stack[-1]
-            content = (
-                raw[block.depth :]
-                if raw.startswith("\t" * block.depth)
-                else raw.lstrip("\t")
-            )
-            block.lines.append(
-                content[2:] if content.startswith("  ") else content.lstrip(" ")
-            )
+            content = raw[block.depth :] if raw.startswith("\t" * block.depth) else raw.lstrip("\t")
+            block.lines.append(content[2:] if content.startswith("  ") else content.lstrip(" "))
             continue
         if bullet is None and not raw.strip():
             continue
@@ -511,16 +467,13 @@ def _parse_logseq(text: str, result: ParseResult) -> None:
                 if block.children:
                     visit(block.children)
                 elif _block_text(block) and not block.lines[0].startswith("#"):
-                    result.warnings.append(
-                        f"Line {block.line}: not an Omnivore article; ignored."
-                    )
+                    result.warnings.append(f"Line {block.line}: not an Omnivore article; ignored.")
                 continue
             key = document.extra["omnivore_url"]
             existing = by_url.get(key)
             if existing is not None:
                 result.warnings.append(
-                    f"Line {block.line}: {document.title!r} appears again; its highlights are "
-                    "merged into the first."
+                    f"Line {block.line}: {document.title!r} appears again; its highlights are merged into the first."
                 )
                 for highlight in document.highlights:
                     _add_highlight(existing, highlight, block.line, result)
@@ -539,9 +492,7 @@ def _parse_logseq(text: str, result: ParseResult) -> None:
             without_highlights -= 1
     if without_highlights:
         result.skipped += without_highlights
-        result.warnings.append(
-            f"{without_highlights} saved article(s) have no highlights and were left out."
-        )
+        result.warnings.append(f"{without_highlights} saved article(s) have no highlights and were left out.")
 
 
 def _logseq_document(block: _Block, result: ParseResult) -> Document | None:
@@ -587,9 +538,7 @@ def _logseq_children(
     for block in blocks:
         first = block.lines[0].strip() if block.lines else ""
         if first.startswith("#") and first.lstrip("#").strip().lower() == "highlights":
-            _logseq_children(
-                document, block.children, note_parts, result, in_heading=True
-            )
+            _logseq_children(document, block.children, note_parts, result, in_heading=True)
             continue
         highlight = _logseq_highlight(block, result)
         if highlight is not None:
@@ -664,13 +613,9 @@ def _logseq_highlight(block: _Block, result: ParseResult) -> Highlight | None:
     if not highlight.external_id and _UUID.fullmatch(properties.get("id", "").strip()):
         highlight.external_id = properties["id"].strip()
     note_value = properties.get("note", "").strip()
-    highlight.note = _collapse_blank_lines(
-        [note_value, "", *note] if note else [note_value]
-    )
+    highlight.note = _collapse_blank_lines([note_value, "", *note] if note else [note_value])
     for key in properties.keys() - {"note", "id", "collapsed"}:
-        result.warnings.append(
-            f"Line {block.line}: highlight property {key}:: is not understood; ignored."
-        )
+        result.warnings.append(f"Line {block.line}: highlight property {key}:: is not understood; ignored.")
     return highlight
 
 
@@ -687,16 +632,12 @@ def _append_note(highlight: Highlight, text: str) -> None:
     highlight.note = f"{highlight.note}\n\n{text}" if highlight.note else text
 
 
-def _apply_property(
-    document: Document, key: str, value: str, line: int, result: ParseResult
-) -> None:
+def _apply_property(document: Document, key: str, value: str, line: int, result: ParseResult) -> None:
     name = key.lower().replace("_", "-")
     if name in _DROPPED_PROPERTIES:
         return
     if name == "site":
-        site = re.fullmatch(
-            r"(?:\[(?P<name>.*)\])?\((?P<url>[^\s)]*(?:\([^\s)]*\)[^\s)]*)*)\)", value
-        )
+        site = re.fullmatch(r"(?:\[(?P<name>.*)\])?\((?P<url>[^\s)]*(?:\([^\s)]*\)[^\s)]*)*)\)", value)
         if site:
             document.url = site["url"]
             if site["name"]:
@@ -708,15 +649,11 @@ def _apply_property(
         document.authors = split_authors(value)
     elif name == "labels":
         labels = _WIKI_LINK.findall(value) or value.split(",")
-        document.tags = _unique(
-            document.tags + [label.strip() for label in labels if label.strip()]
-        )
+        document.tags = _unique(document.tags + [label.strip() for label in labels if label.strip()])
     elif name in {"date-saved", "date-published"}:
         parsed = _parse_date(value)
         if parsed is None:
-            result.warnings.append(
-                f"Line {line}: unreadable date {value!r}; kept in extra."
-            )
+            result.warnings.append(f"Line {line}: unreadable date {value!r}; kept in extra.")
             document.extra[key] = value
         elif name == "date-saved":
             document.saved_at = parsed

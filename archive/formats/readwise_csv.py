@@ -126,9 +126,7 @@ def parse(text: str) -> ParseResult:
         except StopIteration:
             break
         except csv.Error as error:
-            raise ParseError(
-                f"Row {row_number + 1} (line {line}) is not valid CSV: {error}."
-            ) from None
+            raise ParseError(f"Row {row_number + 1} (line {line}) is not valid CSV: {error}.") from None
         start_line, line = line, reader.line_num + 1
         if not row:  # a blank line
             continue
@@ -137,9 +135,7 @@ def parse(text: str) -> ParseResult:
         junk = next((cell for cell in row if _BINARY.search(cell)), None)
         if junk is not None:
             char = _BINARY.search(junk).group()  # type: ignore[union-attr]
-            raise ParseError(
-                f"{where} contains binary data (U+{ord(char):04X}); this is not a text CSV."
-            )
+            raise ParseError(f"{where} contains binary data (U+{ord(char):04X}); this is not a text CSV.")
         if header is None:
             header = _known_header(row)
             if header is None:
@@ -149,9 +145,7 @@ def parse(text: str) -> ParseResult:
                 )
             continue
         if len(row) != len(header):
-            raise ParseError(
-                f"{where} has {len(row)} cells, but the header has {len(header)}."
-            )
+            raise ParseError(f"{where} has {len(row)} cells, but the header has {len(header)}.")
         if not any(cell.strip() for cell in row):
             continue
         cells = dict(zip(header, (_unescape(cell) for cell in row), strict=True))
@@ -215,9 +209,7 @@ def split_authors(author: str) -> list[str]:
 
 def _known_header(row: list[str]) -> list[str] | None:
     expected = _HEADERS.get(len(row))
-    if expected and [cell.strip().lower() for cell in row] == [
-        h.lower() for h in expected
-    ]:
+    if expected and [cell.strip().lower() for cell in row] == [h.lower() for h in expected]:
         return expected
     return None
 
@@ -249,8 +241,7 @@ def _read_row(
     kind = _LOCATION_KINDS.get(location_type.lower())
     if kind is None:
         result.warnings.append(
-            f"{where} has an unknown Location Type {location_type!r}; the location is kept "
-            "without a kind."
+            f"{where} has an unknown Location Type {location_type!r}; the location is kept without a kind."
         )
         kind = LocationKind.NONE
     highlighted_at = None
@@ -258,9 +249,7 @@ def _read_row(
     if raw_time:
         highlighted_at = _parse_datetime(raw_time)
         if highlighted_at is None:
-            result.warnings.append(
-                f"{where} has an unreadable Highlighted at {raw_time!r}."
-            )
+            result.warnings.append(f"{where} has an unreadable Highlighted at {raw_time!r}.")
 
     title, author, amazon_id = (
         cells["Book Title"],

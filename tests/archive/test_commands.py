@@ -124,8 +124,9 @@ def _tempdir():  # type: ignore[no-untyped-def]
 
 
 def test_it_draws_a_progress_bar_on_a_terminal() -> None:
-    from archive.management.commands.import_highlights import Progress
     from django.core.management.base import OutputWrapper
+
+    from archive.management.commands.import_highlights import Progress
 
     out = io.StringIO()
     bar = Progress(OutputWrapper(out), total=4, width=8)

@@ -181,7 +181,7 @@ class BadInputTests(TestCase):
 
     def test_it_reads_a_file_mixing_utf8_and_windows_1252(self) -> None:
         data = DEFAULT_ARTICLE.replace("The Slow Web", "Café Society").encode("utf-8")
-        data = data.replace("patience".encode(), "patience — naïve".encode("cp1252"))
+        data = data.replace(b"patience", "patience — naïve".encode("cp1252"))
         outcome = one(self.user, "mixed.md", data)
         assert outcome.status == "created"
         assert "not UTF-8" in outcome.message

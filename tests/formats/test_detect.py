@@ -27,7 +27,7 @@ def test_it_detects_every_sample_by_content(name: str) -> None:
     text, _ = detect.decode(sample(name))
     module = detect.detect(text)
     assert module is not None
-    assert module.FORMAT == FORMAT_OF_FOLDER[name.split("/")[0]]
+    assert FORMAT_OF_FOLDER[name.split("/")[0]] == module.FORMAT
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_it_detects_every_sample_by_content(name: str) -> None:
 def test_it_detects_every_fixture_by_content(path: Path) -> None:
     text, _ = detect.decode(path.read_bytes())
     module = detect.detect(text)
-    assert module is not None and module.FORMAT == FORMAT_OF_FOLDER[path.parent.name]
+    assert module is not None and FORMAT_OF_FOLDER[path.parent.name] == module.FORMAT
 
 
 def parse_or_refuse(data: bytes) -> None:

@@ -110,16 +110,12 @@ def test_it_reads_every_real_sample_without_losing_a_word(name: str) -> None:
     assert result.warnings == []
     assert {d.category for d in result.documents} == {Category.BOOKS}
     assert {d.origin for d in result.documents} == {"kindle"}
-    everything = " | ".join(
-        words(f"{h.text} | {h.note}") for d in result.documents for h in d.highlights
-    )
+    everything = " | ".join(words(f"{h.text} | {h.note}") for d in result.documents for h in d.highlights)
     # Every body in the file (bookmarks have none) is somewhere in the result, except one note
     # that the same note, edited on the device, replaces.
     bodies = [
         block.split("\n", 2)[2]
-        for block in (
-            b.lstrip("\r\n\ufeff") for b in re.split(r"\r?\n?==========\r?\n", text)
-        )
+        for block in (b.lstrip("\r\n\ufeff") for b in re.split(r"\r?\n?==========\r?\n", text))
         if block.count("\n") >= 2
     ]
     for body in bodies:
@@ -153,10 +149,7 @@ def test_it_reads_the_2009_kindle2_file() -> None:
     assert help_.author == "Kathryn Stockett"
     assert help_.authors == ["Kathryn Stockett"]
     first = help_.highlights[0]
-    assert (
-        first.text
-        == "“Like living in Antarctica all my life and one day moving to Hawaii.”"
-    )
+    assert first.text == "“Like living in Antarctica all my life and one day moving to Hawaii.”"
     assert (first.location, first.location_kind) == ("5444-5445", LocationKind.LOCATION)
     assert first.highlighted_at == dt.datetime(2009, 10, 31, 9, 25)
     # "Loc. 6672" and "Loc. 6672-73" are different highlights that share a start.
@@ -173,15 +166,10 @@ def test_it_reads_the_2009_kindle2_file() -> None:
     assert freakonomics.authors == ["Steven D. Levitt"]
     assert starting(freakonomics, "Listerine").location == "1334-1340"
     assert book(result, "Confessions of a Public Speaker").author == "Berkun  Scott"
-    tipping = book(
-        result, "The Tipping Point: How Little Things Can Make a Big Difference"
-    )
+    tipping = book(result, "The Tipping Point: How Little Things Can Make a Big Difference")
     standalone = tipping.highlights[-1]
     assert standalone.text == ""
-    assert (
-        standalone.note
-        == "hello world\nthis is the shit\nhello world\nthis is the shit"
-    )
+    assert standalone.note == "hello world\nthis is the shit\nhello world\nthis is the shit"
     assert standalone.location == "1933"
     assert standalone.highlighted_at == dt.datetime(2009, 12, 23, 21, 37)
 
@@ -207,11 +195,7 @@ def test_it_reads_the_german_file_with_its_repeats_and_re_highlights() -> None:
         "Rich Dad Poor Dad: Was die Reichen ihren Kindern über Geld beibringen (German Edition)",
     ).authors == ["Robert T. Kiyosaki"]
     principles = book(result, "Principles: Life and Work")
-    conflicts = [
-        h
-        for h in principles.highlights
-        if "Recognize that conflicts are essential" in h.text
-    ]
+    conflicts = [h for h in principles.highlights if "Recognize that conflicts are essential" in h.text]
     assert len(conflicts) == 1  # the later version starts earlier, with "26)", and wins
     assert conflicts[0].text.startswith("26)\xa0")
     assert conflicts[0].location == "1040-1044"
@@ -220,20 +204,12 @@ def test_it_reads_the_german_file_with_its_repeats_and_re_highlights() -> None:
         result,
         "How to Fail at Almost Everything and Still Win Big: Kind of the Story of My Life",
     )
-    willpower = [
-        h
-        for h in fail.highlights
-        if "any system that depends on your willpower" in h.text
-    ]
+    willpower = [h for h in fail.highlights if "any system that depends on your willpower" in h.text]
     assert len(willpower) == 1  # two neighbours, then one highlight over both
-    assert willpower[0].text.endswith(
-        "focus your limited stockpile of willpower on fitness."
-    )
+    assert willpower[0].text.endswith("focus your limited stockpile of willpower on fitness.")
     # Trimmed at the start and extended at the end: the ranges overlap without one holding the
     # other, so both versions stay (no word is lost; some are in both).
-    future = [
-        h for h in fail.highlights if "future will be better than today" in h.text
-    ]
+    future = [h for h in fail.highlights if "future will be better than today" in h.text]
     assert [(h.location, h.text[:20]) for h in future] == [
         ("2778-2779", "now. I find it usefu"),
         ("2779-2781", "I find it useful to "),
@@ -253,17 +229,9 @@ def test_it_reads_the_chinese_file_with_nested_and_full_width_brackets() -> None
     javascript = book(result, "你不知道的JavaScript（上卷） (图灵程序设计丛书)")
     assert javascript.author == "[美]辛普森（Kyle Simpson）"
     assert javascript.authors == ["[美]辛普森（Kyle Simpson）"]
-    assert (
-        book(result, "MongoDB权威指南(第2版) (图灵程序设计丛书)").author
-        == "霍多罗夫 (Kristina Chodorow)"
-    )
-    assert (
-        book(result, "JavaScript高级程序设计(第3版) (图灵程序设计丛书)").author
-        == "泽卡斯（Zakas. Nicholas C.）"
-    )
-    mars = book(
-        result, "火星救援（同名电影登顶10月北美票房 11月25日大陆震撼上映） (译林幻系列)"
-    )
+    assert book(result, "MongoDB权威指南(第2版) (图灵程序设计丛书)").author == "霍多罗夫 (Kristina Chodorow)"
+    assert book(result, "JavaScript高级程序设计(第3版) (图灵程序设计丛书)").author == "泽卡斯（Zakas. Nicholas C.）"
+    mars = book(result, "火星救援（同名电影登顶10月北美票房 11月25日大陆震撼上映） (译林幻系列)")
     assert mars.author == "［美国］安迪·威尔"
     assert book(result, "把你的英语用起来").authors == ["伍君仪", "刘晓光"]
     no_author = book(result, "你不知道的JavaScript（上）（中文版）194页")
@@ -272,25 +240,16 @@ def test_it_reads_the_chinese_file_with_nested_and_full_width_brackets() -> None
     assert book(result, "Pro Git").author == ""
     # The note edited on the device replaces the first version.
     assert javascript.highlights[0].location == "2565-2579"
-    assert javascript.highlights[0].highlighted_at == dt.datetime(
-        2016, 4, 30, 15, 42, 52
-    )
+    assert javascript.highlights[0].highlighted_at == dt.datetime(2016, 4, 30, 15, 42, 52)
     classes = starting(javascript, "如果使用类，那设计方法可能是这样的")
     assert classes.note == "这儿,介绍了传统语言,面向类的设计,确定了过程"
-    assert starting(javascript, "下面的例子使用对象关联风格委托").note.startswith(
-        "学到了,这本书最有价值在于"
-    )
+    assert starting(javascript, "下面的例子使用对象关联风格委托").note.startswith("学到了,这本书最有价值在于")
     assert len(noted(javascript)) == 7
     # Page-only notes go to the highlight written at the same time, on the same page.
     assert len(noted(no_author)) == 3
-    assert starting(no_author, "var fn; function foo()").note.startswith(
-        "函数的作用域由它一开始书写的地方就决定了"
-    )
+    assert starting(no_author, "var fn; function foo()").note.startswith("函数的作用域由它一开始书写的地方就决定了")
     assert starting(no_author, "首先，CoolModule()").note == "就这个道理,确认"
-    assert (
-        starting(no_author, "模块中返回一个实际的对象并不是必须的").note
-        == "函数本身就是对象"
-    )
+    assert starting(no_author, "模块中返回一个实际的对象并不是必须的").note == "函数本身就是对象"
     module = starting(no_author, "首先，CoolModule()")
     # The longer of two versions.
     assert module.text.endswith("内部作用域和闭包都无法被创建。")
@@ -325,9 +284,7 @@ def test_it_reads_underlines_mid_file_boms_and_re_highlights() -> None:
     assert len(jung) == 1
     assert jung[0].location == "2787-2792"
     # Same start, unrelated texts: two highlights.
-    assert [
-        h.text[:12] for h in worrying.highlights if h.location.startswith("3717-")
-    ] == [
+    assert [h.text[:12] for h in worrying.highlights if h.location.startswith("3717-")] == [
         "“A man can s",
         "But how can ",
     ]
@@ -349,14 +306,8 @@ def test_it_reads_underlines_mid_file_boms_and_re_highlights() -> None:
     assert reuse.location == "238-240"
     assert reuse.text.endswith("helps you understand and evaluate them.")
     graham = book(result, "El inversor inteligente (Deusto) (Spanish Edition)")
-    assert (
-        len([h for h in graham.highlights if "de diez años, el excedente" in h.text])
-        == 1
-    )
-    assert (
-        starting(graham, "A lo largo de un período de diez años").location
-        == "10190-10199"
-    )
+    assert len([h for h in graham.highlights if "de diez años, el excedente" in h.text]) == 1
+    assert starting(graham, "A lo largo de un período de diez años").location == "10190-10199"
 
 
 def test_it_reads_the_same_entries_in_eleven_languages() -> None:
@@ -381,12 +332,8 @@ def test_it_reads_the_same_entries_in_eleven_languages() -> None:
         "English (US)",
         "English (UK)",
     ]
-    assert [h.text for h in document.highlights] == [
-        f"My highlight in {language}" for language in languages
-    ]
-    assert [h.note for h in document.highlights] == [
-        f"My note in {language}" for language in languages
-    ]
+    assert [h.text for h in document.highlights] == [f"My highlight in {language}" for language in languages]
+    assert [h.note for h in document.highlights] == [f"My note in {language}" for language in languages]
     for highlight in document.highlights:
         assert (highlight.location, highlight.location_kind, highlight.page) == (
             "1300-1301",
@@ -405,15 +352,10 @@ def test_it_reads_the_brazilian_firmware_typo() -> None:
     assert pragmatic.authors == ["Andrew Hunt", "David Thomas"]
     duplication = starting(pragmatic, "Many languages impose considerable duplication")
     assert duplication.location == "755-756"
-    assert (
-        duplication.note
-        == "Diz que nao ha muito o que fazer. Cita as IDEs no caso de C."
-    )
+    assert duplication.note == "Diz que nao ha muito o que fazer. Cita as IDEs no caso de C."
     assert duplication.highlighted_at == dt.datetime(2019, 11, 2, 21, 41, 44)
     lonely = [h for h in pragmatic.highlights if not h.text]
-    assert [(h.location, h.note) for h in lonely] == [
-        ("754", "Única solução que ele menciona.")
-    ]
+    assert [(h.location, h.note) for h in lonely] == [("754", "Única solução que ele menciona.")]
     writing = book(
         result,
         "On Writing Well, 30th Anniversary Edition: An Informal Guide to Writing Nonfiction",
@@ -472,17 +414,14 @@ def test_it_reads_page_only_and_lowercase_locations() -> None:
         "1097-1099",
         "27",
     )
-    assert book(
-        result, "The Early Works of F. Scott Fitzgerald (With Active Table of Contents)"
-    ).authors == ["F. Scott Fitzgerald"]
+    assert book(result, "The Early Works of F. Scott Fitzgerald (With Active Table of Contents)").authors == [
+        "F. Scott Fitzgerald"
+    ]
 
 
 def test_it_keeps_the_same_location_in_different_books_apart() -> None:
     result = real("scenario-dup-location-scenario.txt")
-    assert [
-        (d.title, d.author, [h.location for h in d.highlights])
-        for d in result.documents
-    ] == [
+    assert [(d.title, d.author, [h.location for h in d.highlights]) for d in result.documents] == [
         ("Amazon has ruined search and Google is in on it", "HN to Kindle", ["3-9"]),
         ("Duolingo reaches $6.5B valuation on day of IPO", "HN to Kindle", ["3-10"]),
         (
@@ -491,9 +430,7 @@ def test_it_keeps_the_same_location_in_different_books_apart() -> None:
             ["3-13"],
         ),
     ]
-    assert result.documents[0].highlights[0].highlighted_at == dt.datetime(
-        2021, 7, 29, 22, 37, 23
-    )
+    assert result.documents[0].highlights[0].highlighted_at == dt.datetime(2021, 7, 29, 22, 37, 23)
 
 
 def test_it_keeps_different_highlights_on_one_page() -> None:
@@ -520,10 +457,7 @@ def test_it_reads_the_first_scenario() -> None:
         "481-484",
         "483-484",
     ]
-    assert (
-        elantris.highlights[0].text
-        == "—anything to keep from acknowledging what she was: a lanky, brusque"
-    )
+    assert elantris.highlights[0].text == "—anything to keep from acknowledging what she was: a lanky, brusque"
     assert elantris.highlights[0].highlighted_at == dt.datetime(2017, 8, 24, 22, 31, 50)
     orwell = book(result, "1984")
     assert [(h.text, h.note, h.location) for h in orwell.highlights] == [
@@ -560,10 +494,7 @@ def test_it_skips_empty_bodies_and_bookmarks() -> None:
 def test_it_reads_titles_with_a_bom() -> None:
     result = real("scenario-simple.txt")
     document = only_book(result)
-    assert (
-        document.title
-        == "Strength in Stillness: The Power of Transcendental Meditation"
-    )
+    assert document.title == "Strength in Stillness: The Power of Transcendental Meditation"
     assert document.authors == ["Bob Roth"]
     assert [h.location for h in document.highlights] == ["98-99", "157-163"]
     assert document.highlights[1].highlighted_at == dt.datetime(2019, 10, 1, 2, 45, 45)
@@ -577,9 +508,7 @@ def test_it_reads_a_file_that_starts_with_a_separator() -> None:
         "Jornada de Montahue - P Hernan Alessandri",
         "",
     )
-    assert [
-        (h.text[:10], h.location, h.location_kind) for h in document.highlights
-    ] == [
+    assert [(h.text[:10], h.location, h.location_kind) for h in document.highlights] == [
         ("para nosot", "125-125", LocationKind.PAGE),
         ("personal", "125-125", LocationKind.PAGE),
     ]
@@ -789,10 +718,7 @@ def test_it_reads_chinese_pages_locations_and_noon() -> None:
     assert result.skipped == 2
     lighthouse = book(result, "远方的灯塔（上卷） (海风丛书)")
     assert lighthouse.author == "[美]卡特（Nora Carter）"
-    assert [
-        (h.text, h.note, h.location, h.page, h.highlighted_at)
-        for h in lighthouse.highlights
-    ] == [
+    assert [(h.text, h.note, h.location, h.page, h.highlighted_at) for h in lighthouse.highlights] == [
         (
             "灯塔每晚都亮着。",
             "这条笔记跟着标注。",
@@ -825,9 +751,7 @@ def test_it_reads_the_kindle2_layout_and_abbreviated_locations() -> None:
     result = fixture("en-kindle2-loc.txt")
     assert result.skipped == 1
     harbour = book(result, "The Quiet Harbour")
-    assert [
-        (h.location, h.text, h.note, h.highlighted_at) for h in harbour.highlights
-    ] == [
+    assert [(h.location, h.text, h.note, h.highlighted_at) for h in harbour.highlights] == [
         (
             "466-469",
             "Boats knock against the pier at night.",
@@ -848,10 +772,7 @@ def test_it_reads_the_kindle2_layout_and_abbreviated_locations() -> None:
         ),  # 12:00 AM
     ]
     signal = book(result, "Signal and Noise")
-    assert [
-        (h.location, h.location_kind, h.page, h.highlighted_at)
-        for h in signal.highlights
-    ] == [
+    assert [(h.location, h.location_kind, h.page, h.highlighted_at) for h in signal.highlights] == [
         ("100-102", LocationKind.LOCATION, "7", dt.datetime(2010, 1, 14, 23, 15)),
         ("9", LocationKind.PAGE, "9", dt.datetime(2012, 12, 3, 19, 42, 30)),
     ]
@@ -861,9 +782,7 @@ def test_it_reads_the_modern_english_layouts() -> None:
     result = fixture("en-modern.txt")
     # A bookmark, an empty highlight, an exact repeat and the first version of the cirrus.
     assert result.skipped == 4
-    assert result.warnings == [
-        "line 75: cannot read the date 'Added on sometime last week'; imported without one"
-    ]
+    assert result.warnings == ["line 75: cannot read the date 'Added on sometime last week'; imported without one"]
     clouds = book(result, "A Field Guide to Clouds (Series Two)")
     assert clouds.author == "Reyes, Ana; Lindqvist, Per"
     assert clouds.authors == ["Ana Reyes", "Per Lindqvist"]
@@ -876,10 +795,7 @@ def test_it_reads_the_modern_english_layouts() -> None:
     ]
     assert clouds.highlights[2].highlighted_at == dt.datetime(2024, 8, 24, 9, 0, 7)
     rooftops = book(result, "Rooftops")
-    assert [
-        (h.text, h.location, h.location_kind, h.highlighted_at)
-        for h in rooftops.highlights
-    ] == [
+    assert [(h.text, h.location, h.location_kind, h.highlighted_at) for h in rooftops.highlights] == [
         (
             "A clipped paragraph.",
             "3-5",
@@ -962,9 +878,7 @@ def test_it_keeps_only_the_longest_version_of_a_re_highlight() -> None:
         ("126", "There is the sea."),
     ]
     assert tides.highlights[0].highlighted_at == dt.datetime(2017, 9, 9, 13, 27, 9)
-    assert [h.text for h in book(result, "Currents").highlights] == [
-        "There is the sea."
-    ]
+    assert [h.text for h in book(result, "Currents").highlights] == ["There is the sea."]
     # 737, two at 3316, 1040 and the repeated "There is the sea." (another book has it too).
     assert result.skipped == 5
 
@@ -1011,9 +925,7 @@ def test_it_splits_titles_and_authors() -> None:
         ("", ("", "")),
     ],
 )
-def test_it_takes_the_author_from_the_last_balanced_bracket_group(
-    line: str, expected: tuple[str, str]
-) -> None:
+def test_it_takes_the_author_from_the_last_balanced_bracket_group(line: str, expected: tuple[str, str]) -> None:
     assert kindle.split_title_line(line) == expected
 
 
@@ -1118,9 +1030,7 @@ def test_it_splits_authors_into_people(author: str, people: list[str]) -> None:
         ("", None),
     ],
 )
-def test_it_reads_dates_in_the_device_language(
-    text: str, expected: dt.datetime | None
-) -> None:
+def test_it_reads_dates_in_the_device_language(text: str, expected: dt.datetime | None) -> None:
     assert kindle.parse_date(text) == expected
 
 
@@ -1129,11 +1039,7 @@ def test_it_reads_dates_in_the_device_language(
 
 def test_it_does_not_claim_other_formats() -> None:
     samples_dir()
-    others = [
-        name
-        for folder in ("readwise-markdown", "readwise-csv", "omnivore")
-        for name in sample_names(folder)
-    ]
+    others = [name for folder in ("readwise-markdown", "readwise-csv", "omnivore") for name in sample_names(folder)]
     assert others
     for name in others:
         assert not kindle.sniff(sample(name).decode("utf-8")), name
@@ -1237,11 +1143,7 @@ FRAGMENTS = [
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=20), max_size=60).map(
-        "".join
-    )
-)
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=20), max_size=60).map("".join))
 def test_it_raises_nothing_but_parse_error(text: str) -> None:
     kindle.sniff(text)
     try:
@@ -1438,11 +1340,7 @@ def date_in(layout: str, when: dt.datetime) -> str:
     hour, half = twelve(when)
     hms = f"{when:%H:%M:%S}"
     weekday = WEEKDAYS.get(layout[:2], WEEKDAYS["en"])[when.weekday()]
-    month = (
-        MONTHS.get(layout[:2], MONTHS["en"])[when.month - 1]
-        if layout[:2] in MONTHS
-        else ""
-    )
+    month = MONTHS.get(layout[:2], MONTHS["en"])[when.month - 1] if layout[:2] in MONTHS else ""
     match layout:
         case "en-2009":
             return f"Added on {weekday}, {month} {when.day:02}, {when.year}, {hour:02}:{when:%M} {half}"
@@ -1501,20 +1399,14 @@ KIND_WORDS = {
 LAYOUTS_WITHOUT_PAGES = {"en-2009", "pt-old", "zh-loc"}
 
 
-def metadata(
-    layout: str, kind: int, page: int, start: int, end: int | None, when: dt.datetime
-) -> str:
+def metadata(layout: str, kind: int, page: int, start: int, end: int | None, when: dt.datetime) -> str:
     word = KIND_WORDS[layout][kind]
     span = f"{start}" if end is None else f"{start}-{end}"
     match layout:
         case "en-us" | "en-uk":
             where = f"on page {page} | Location {span}"
         case "en-2009":
-            where = (
-                f"Loc. {start}"
-                if end is None
-                else f"Loc. {start}-{abbreviated(start, end)}"
-            )
+            where = f"Loc. {start}" if end is None else f"Loc. {start}-{abbreviated(start, end)}"
         case "de":
             where = f"auf Seite {page} | bei Position {span}"
         case "fr":
@@ -1524,9 +1416,7 @@ def metadata(
         case "it":
             where = f"a pagina {page} | posizione {span}"
         case "nl":
-            where = f"op pagina {page} | locatie {start}" + (
-                "" if end is None else f" t/m {end}"
-            )
+            where = f"op pagina {page} | locatie {start}" + ("" if end is None else f" t/m {end}")
         case "pt":
             where = f"na página {page} | posição {span}"
         case "pt-old":
@@ -1536,9 +1426,7 @@ def metadata(
         case "ja":
             return f"- {page}ページ|位置No. {span}の{word} |{date_in(layout, when)}"
         case "zh":
-            return (
-                f"- 您在第 {page} 页（位置 #{span}）的{word} | {date_in(layout, when)}"
-            )
+            return f"- 您在第 {page} 页（位置 #{span}）的{word} | {date_in(layout, when)}"
         case _:
             return f"- 您在位置 #{span}的{word} | {date_in(layout, when)}"
     dash = "–" if layout == "ru" else "-"
@@ -1551,9 +1439,7 @@ AUTHORS = {
     "Ana Lima": ["Ana Lima"],
     "Kim, Min; Park, Ji": ["Min Kim", "Ji Park"],
 }
-WORD = st.text(
-    alphabet="abcdefghijklmnopqrstuvwxyzäéßøжлд漢字かな", min_size=1, max_size=7
-)
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäéßøжлд漢字かな", min_size=1, max_size=7)
 BODY = st.lists(
     st.tuples(WORD, st.sampled_from([" ", " ", " ", "\n", "\n\n", ", "])),
     min_size=1,
@@ -1568,9 +1454,9 @@ TITLE = st.lists(
     min_size=1,
     max_size=4,
 ).map(" ".join)
-WHEN = st.datetimes(
-    min_value=dt.datetime(2008, 1, 1), max_value=dt.datetime(2035, 12, 31)
-).map(lambda when: when.replace(microsecond=0))
+WHEN = st.datetimes(min_value=dt.datetime(2008, 1, 1), max_value=dt.datetime(2035, 12, 31)).map(
+    lambda when: when.replace(microsecond=0)
+)
 
 
 @st.composite
@@ -1600,9 +1486,7 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
             page = start // 10
             text = f"mark{number}x{index} " + draw(BODY)
             when = when_for_layout()
-            entries.append(
-                (title_line, metadata(layout, 0, page, start, end, when), text)
-            )
+            entries.append((title_line, metadata(layout, 0, page, start, end, when), text))
             if draw(st.booleans()):  # an earlier, shorter version
                 cut = draw(st.integers(start, end))
                 earlier = text.split(" ", 1)[0]
@@ -1615,9 +1499,7 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
                 )
                 skipped += 1
             if draw(st.booleans()):  # an exact repeat
-                entries.append(
-                    (title_line, metadata(layout, 0, page, start, end, when), text)
-                )
+                entries.append((title_line, metadata(layout, 0, page, start, end, when), text))
                 skipped += 1
             note = ""
             if draw(st.booleans()):
@@ -1646,9 +1528,7 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
             where = 9000 + 10 * index
             note = f"alone{number}x{index} " + draw(BODY)
             when = when_for_layout()
-            entries.append(
-                (title_line, metadata(layout, 1, where // 10, where, None, when), note)
-            )
+            entries.append((title_line, metadata(layout, 1, where // 10, where, None, when), note))
             highlights.append(
                 Highlight(
                     text="",
@@ -1664,9 +1544,7 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
             entries.append(
                 (
                     title_line,
-                    metadata(
-                        layout, 2, where // 10 + 1, where, None, when_for_layout()
-                    ),
+                    metadata(layout, 2, where // 10 + 1, where, None, when_for_layout()),
                     "",
                 )
             )
@@ -1679,9 +1557,7 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
                     authors=AUTHORS[author],
                     category=Category.BOOKS,
                     origin="kindle",
-                    highlights=sorted(
-                        highlights, key=lambda h: int(h.location.split("-")[0])
-                    ),
+                    highlights=sorted(highlights, key=lambda h: int(h.location.split("-")[0])),
                 )
             )
     if not entries:
@@ -1698,12 +1574,8 @@ def clippings(draw: st.DrawFn) -> tuple[str, list[Document], int]:
     if draw(st.booleans()) or "==========" not in text:
         text += "=========="
     # Documents come in the order the file first names them, skipping bookmark-only books.
-    first_seen = {
-        entries[position][0]: n for n, position in reversed(list(enumerate(order)))
-    }
-    documents.sort(
-        key=lambda d: first_seen[f"{d.title} ({d.author})" if d.author else d.title]
-    )
+    first_seen = {entries[position][0]: n for n, position in reversed(list(enumerate(order)))}
+    documents.sort(key=lambda d: first_seen[f"{d.title} ({d.author})" if d.author else d.title])
     return text.replace("\n", newline), documents, skipped
 
 

@@ -18,9 +18,7 @@ from tests.samples import sample, sample_names, samples_dir
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "omnivore"
 ALL_SAMPLES = [
-    name
-    for folder in ("readwise-csv", "readwise-markdown", "kindle", "omnivore")
-    for name in sample_names(folder)
+    name for folder in ("readwise-csv", "readwise-markdown", "kindle", "omnivore") for name in sample_names(folder)
 ]
 KAFKA = "https://omnivore.app/me/kafka-internals-1852b397db4"
 TIDES = "https://omnivore.app/me/tide-tables-for-beginners-18a00000001"
@@ -55,9 +53,7 @@ def test_it_sniffs_only_omnivore_samples(name: str) -> None:
     assert omnivore.sniff(decoded(name)) is name.startswith("omnivore/")
 
 
-@pytest.mark.parametrize(
-    "name", ["obsidian-default.md", "obsidian-single-file.md", "logseq-page.md"]
-)
+@pytest.mark.parametrize("name", ["obsidian-default.md", "obsidian-single-file.md", "logseq-page.md"])
 def test_it_sniffs_its_own_fixtures(name: str) -> None:
     assert omnivore.sniff(fixture(name))
 
@@ -93,9 +89,7 @@ def test_it_reads_the_obsidian_default_template_sample() -> None:
     assert all(h.url == f"{KAFKA}#{h.external_id}" for h in document.highlights)
     assert all(h.note == "" and h.tags == [] for h in document.highlights)
     first, broker, topic, partitioner = document.highlights
-    assert first.text.startswith(
-        "Apache Kafka is a distributed pub/sub messaging system"
-    )
+    assert first.text.startswith("Apache Kafka is a distributed pub/sub messaging system")
     assert first.text.endswith("a mandatory value which is the actual information.")
     assert first.text.count("\n") == 1
     assert "\nMessage: Message is a record of information." in first.text
@@ -133,17 +127,11 @@ def test_it_counts_the_logseq_sample(logseq_page: ParseResult) -> None:
     assert len(documents) == 116
     assert len(highlights) == 228
     assert logseq_page.skipped == 2034 + 34 + 7
-    assert (
-        "2034 saved article(s) have no highlights and were left out."
-        in logseq_page.warnings
-    )
+    assert "2034 saved article(s) have no highlights and were left out." in logseq_page.warnings
     assert sum("repeats an earlier one" in w for w in logseq_page.warnings) == 7
     assert all(d.origin == "omnivore" for d in documents)
     assert all(d.external_id == "" for d in documents)
-    assert all(
-        d.extra["omnivore_url"].startswith("https://omnivore.app/me/")
-        for d in documents
-    )
+    assert all(d.extra["omnivore_url"].startswith("https://omnivore.app/me/") for d in documents)
     assert all(d.url and d.saved_at for d in documents)
     assert sum(1 for d in documents if d.author) == 73
     assert sum(1 for d in documents if d.published_at) == 61
@@ -181,8 +169,7 @@ def test_it_reads_logseq_article_properties(logseq_page: ParseResult) -> None:
     ]
     assert dev_tools.highlights[1] == Highlight(
         text="The closest thing to Critique you can get outside of Google is Gerrit.",
-        url="https://omnivore.app/me/dev-tools-the-ex-googler-guide-18c1a0e391f"
-        "#15ff728d-0497-4300-9fcd-12630f93faf7",
+        url="https://omnivore.app/me/dev-tools-the-ex-googler-guide-18c1a0e391f#15ff728d-0497-4300-9fcd-12630f93faf7",
         external_id="15ff728d-0497-4300-9fcd-12630f93faf7",
     )
 
@@ -206,9 +193,7 @@ def test_it_reads_logseq_article_properties(logseq_page: ParseResult) -> None:
 def test_it_reads_logseq_highlights_and_notes(logseq_page: ParseResult) -> None:
     documents = by_title(logseq_page.documents)
 
-    lessons = documents[
-        "Lessons learned adding messaging to a notes app (Guest Post) at andrewchen"
-    ]
+    lessons = documents["Lessons learned adding messaging to a notes app (Guest Post) at andrewchen"]
     assert lessons.tags == ["mah boi"]
     assert [h.external_id[:8] for h in lessons.highlights] == [
         "88ed4d7e",
@@ -216,8 +201,7 @@ def test_it_reads_logseq_highlights_and_notes(logseq_page: ParseResult) -> None:
         "88ece74e",
     ]
     assert lessons.highlights[0].text == (
-        "### **The Passive Follower**\n\n"
-        "These are the people that just go with the flow on how things are planned."
+        "### **The Passive Follower**\n\nThese are the people that just go with the flow on how things are planned."
     )
 
     html = documents["HTML Design Principles"]
@@ -228,18 +212,11 @@ def test_it_reads_logseq_highlights_and_notes(logseq_page: ParseResult) -> None:
         "Features should, when possible, work across different"
     )
 
-    docker = documents[
-        "Docker is deleting Open Source organisations - what you need to know"
-    ]
-    assert [h.text for h in docker.highlights] == [
-        "Anyone could cybersquat the image and publish malicious content."
-    ]
+    docker = documents["Docker is deleting Open Source organisations - what you need to know"]
+    assert [h.text for h in docker.highlights] == ["Anyone could cybersquat the image and publish malicious content."]
 
     communal = documents["Communal Computing Networks"]
-    assert (
-        communal.highlights[0].note
-        == "#protoflow/ideas\n\n#protoflow/ideas #seagl/ideas"
-    )
+    assert communal.highlights[0].note == "#protoflow/ideas\n\n#protoflow/ideas #seagl/ideas"
 
     getting_started = documents["Getting Started with Omnivore"]
     (newsletters,) = getting_started.highlights
@@ -258,17 +235,12 @@ def test_it_reads_logseq_highlights_and_notes(logseq_page: ParseResult) -> None:
     assert on_demand.tags == ["learning"]
     assert [h.note for h in on_demand.highlights] == ["Testing logseq", "", ""]
 
-    css = next(
-        d for d in documents.values() if d.url.startswith("https://moderncss.dev/")
-    )
+    css = next(d for d in documents.values() if d.url.startswith("https://moderncss.dev/"))
     assert css.author == "Written by Stephanie Eckles"
     assert css.highlights[0].note == "#css note for the stream"
 
     scratchpad = documents["TIL About the i3 Scratchpad | rockyourcode"]
-    assert [
-        (h.text.split("\n")[0], h.external_id[:8], h.note)
-        for h in scratchpad.highlights
-    ] == [
+    assert [(h.text.split("\n")[0], h.external_id[:8], h.note) for h in scratchpad.highlights] == [
         ("# Make the currently focused window a scratchpad", "", ""),
         (
             "The scatchpad is a special i3 window. You can use it as a window that opens your "
@@ -319,8 +291,7 @@ def test_it_reads_an_obsidian_note_with_front_matter_labels_and_notes() -> None:
     # the empty quote (33333333) and the repeat (44444444)
     assert result.skipped == 2
     assert result.warnings == [
-        "Line 33: a highlight repeats an earlier one of 'The Quiet Harbour' "
-        "(same text, note and labels); skipped."
+        "Line 33: a highlight repeats an earlier one of 'The Quiet Harbour' (same text, note and labels); skipped."
     ]
 
 
@@ -354,13 +325,9 @@ def test_it_reads_crlf_like_lf() -> None:
 
 def test_it_reports_broken_front_matter() -> None:
     with pytest.raises(ParseError, match="not valid YAML"):
-        omnivore.parse(
-            "---\nid: [unclosed\n---\n# T\n[Read on Omnivore](https://omnivore.app/me/t)\n"
-        )
+        omnivore.parse("---\nid: [unclosed\n---\n# T\n[Read on Omnivore](https://omnivore.app/me/t)\n")
     with pytest.raises(ParseError, match="never closed"):
-        omnivore.parse(
-            "---\nid: x\n# T\n[Read on Omnivore](https://omnivore.app/me/t)\n"
-        )
+        omnivore.parse("---\nid: x\n# T\n[Read on Omnivore](https://omnivore.app/me/t)\n")
 
 
 def test_it_finds_nothing_in_an_obsidian_note_without_highlights() -> None:

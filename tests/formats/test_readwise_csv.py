@@ -20,9 +20,7 @@ from tests.samples import sample, sample_names, samples_dir
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "readwise-csv"
 ALL_SAMPLES = [
-    name
-    for folder in ("readwise-csv", "readwise-markdown", "kindle", "omnivore")
-    for name in sample_names(folder)
+    name for folder in ("readwise-csv", "readwise-markdown", "kindle", "omnivore") for name in sample_names(folder)
 ]
 
 
@@ -99,13 +97,9 @@ def test_it_reads_the_eleven_column_sample() -> None:
     assert x.highlights[0].note == ""
     assert wisereads.author == "Daniel Doyon and Tristan Homsi"
     assert wisereads.authors == ["Daniel Doyon", "Tristan Homsi"]
-    assert wisereads.highlights[0].text == (
-        "over the past week in a newsletter called *Wisereads*. **Tap the bu**"
-    )
+    assert wisereads.highlights[0].text == ("over the past week in a newsletter called *Wisereads*. **Tap the bu**")
     assert wisereads.highlights[0].note == "asd"
-    assert wisereads.highlights[0].highlighted_at == dt.datetime(
-        2026, 6, 22, 10, 28, 55, 551207
-    )
+    assert wisereads.highlights[0].highlighted_at == dt.datetime(2026, 6, 22, 10, 28, 55, 551207)
 
 
 def test_it_reads_the_nine_column_sample() -> None:
@@ -136,16 +130,12 @@ def test_it_reads_the_nine_column_sample() -> None:
     }
     assert sum(1 for h in highlights if h.note) == 4
 
-    geek = documents[
-        "Even a Geek Can Speak: Low-Tech Presentation Skills for High-Tech People"
-    ]
+    geek = documents["Even a Geek Can Speak: Low-Tech Presentation Skills for High-Tech People"]
     assert geek.author == "Joey Asher"
     assert geek.external_id == "B004GXAZF2"
     assert len(geek.highlights) == 198
     gestures = next(h for h in geek.highlights if h.tags == ["gestures"])
-    assert gestures.text.startswith(
-        "“What do I do with my hands?” We get that question all the t"
-    )
+    assert gestures.text.startswith("“What do I do with my hands?” We get that question all the t")
     assert gestures.location == "2147"
 
     stick = documents["Made to Stick: Why Some Ideas Survive and Others Die"]
@@ -156,9 +146,7 @@ def test_it_reads_the_nine_column_sample() -> None:
         "3192",
     ]
 
-    learning = documents[
-        "How Learning Works: Seven Research-Based Principles for Smart Teaching"
-    ]
+    learning = documents["How Learning Works: Seven Research-Based Principles for Smart Teaching"]
     assert learning.authors == [
         "Susan A. Ambrose",
         "Michael W. Bridges",
@@ -168,22 +156,16 @@ def test_it_reads_the_nine_column_sample() -> None:
         "Richard E. Mayer",
     ]
 
-    apprenticeship = documents[
-        "Apprenticeship Patterns: Guidance for the Aspiring Software Craftsman"
-    ]
+    apprenticeship = documents["Apprenticeship Patterns: Guidance for the Aspiring Software Craftsman"]
     assert apprenticeship.external_id == "B002RMSZ7E"
     assert sum(h.favorite for h in apprenticeship.highlights) == 8
     assert all("favorite" not in h.tags for h in highlights)
 
-    pharmacology = documents[
-        "Clinical Pharmacokinetics and Pharmacodynamics: Concepts and Applications"
-    ]
+    pharmacology = documents["Clinical Pharmacokinetics and Pharmacodynamics: Concepts and Applications"]
     pie = next(h for h in pharmacology.highlights if h.note)
     assert pie.note == "great figure to show how bad 3d pie charts are"
     assert pie.location == "2834"
-    assert pie.text.startswith(
-        "FIGURE 5-1. Relative importance of route and mechanism of el"
-    )
+    assert pie.text.startswith("FIGURE 5-1. Relative importance of route and mechanism of el")
 
     memory_man = documents["Memory Man (Memory Man series Book 1)"]
     assert [(h.text, h.tags, h.location) for h in memory_man.highlights] == [
@@ -260,9 +242,7 @@ def test_it_reads_the_eleven_column_fixture() -> None:
         ("Episode opening line.", LocationKind.TIME, "0:00:02")
     ]
     assert result.skipped == 1
-    assert result.warnings == [
-        "Row 8 (line 10) has no highlight text and no note; skipped."
-    ]
+    assert result.warnings == ["Row 8 (line 10) has no highlight text and no note; skipped."]
 
 
 def test_it_reads_the_ten_column_layout() -> None:
@@ -286,25 +266,18 @@ def test_it_reads_crlf_and_lf_alike() -> None:
 
 
 def test_it_names_the_row_of_a_wrong_width() -> None:
-    with pytest.raises(
-        ParseError, match=r"Row 3 \(line 4\) has 8 cells, but the header has 9"
-    ):
+    with pytest.raises(ParseError, match=r"Row 3 \(line 4\) has 8 cells, but the header has 9"):
         readwise_csv.parse(fixture("wrong-width.csv"))
 
 
 def test_it_rejects_binary_junk_with_its_row() -> None:
-    text = (
-        ",".join(readwise_csv.HEADER_9)
-        + "\nok,Book,Author,,,,,,\n\x00\x01\x02PK,,,,,,,,\n"
-    )
+    text = ",".join(readwise_csv.HEADER_9) + "\nok,Book,Author,,,,,,\n\x00\x01\x02PK,,,,,,,,\n"
     with pytest.raises(ParseError, match=r"Row 3 \(line 3\) contains binary data"):
         readwise_csv.parse(text)
 
 
 def test_it_rejects_an_unclosed_quote_with_its_row() -> None:
-    text = (
-        ",".join(readwise_csv.HEADER_9) + '\nok,Book,Author,,,,,,\n"never closed,Book\n'
-    )
+    text = ",".join(readwise_csv.HEADER_9) + '\nok,Book,Author,,,,,,\n"never closed,Book\n'
     with pytest.raises(ParseError, match=r"Row 3 \(line 3\) is not valid CSV"):
         readwise_csv.parse(text)
 
@@ -321,9 +294,7 @@ def test_it_skips_an_exact_repeat_row() -> None:
     result = readwise_csv.parse("\n".join([",".join(readwise_csv.HEADER_9), row, row]))
     assert len(result.documents[0].highlights) == 1
     assert result.skipped == 1
-    assert result.warnings == [
-        "Row 3 (line 3) repeats an earlier row exactly; skipped."
-    ]
+    assert result.warnings == ["Row 3 (line 3) repeats an earlier row exactly; skipped."]
 
 
 def test_it_keeps_a_location_of_an_unknown_type_and_warns() -> None:
@@ -396,9 +367,7 @@ def test_it_neutralises_cells_a_spreadsheet_would_execute() -> None:
         "a=b",
     ]
     assert ",'=HYPERLINK()," in rendered
-    assert [
-        h.text for h in readwise_csv.parse(rendered).documents[0].highlights
-    ] == texts
+    assert [h.text for h in readwise_csv.parse(rendered).documents[0].highlights] == texts
 
 
 # --- the round trip, as a property ----------------------------------------------------------
@@ -408,14 +377,10 @@ _CHARACTERS = st.characters(
     blacklist_characters="\r\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11"
     "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f",
 )
-_PREFIXES = st.sampled_from(
-    ["", "", "", "'", "''", "=", "'=", "''+", "-", "@", "+", "\t", "'\t"]
-)
+_PREFIXES = st.sampled_from(["", "", "", "'", "''", "=", "'=", "''+", "-", "@", "+", "\t", "'\t"])
 _free_text = st.builds(lambda p, t: p + t, _PREFIXES, st.text(_CHARACTERS, max_size=30))
 _text = _free_text.filter(lambda t: t.strip())
-_stripped = st.builds(
-    lambda p, t: (p + t).strip(), _PREFIXES, st.text(_CHARACTERS, max_size=12)
-)
+_stripped = st.builds(lambda p, t: (p + t).strip(), _PREFIXES, st.text(_CHARACTERS, max_size=12))
 _tag = _stripped.filter(lambda t: t and "," not in t and t.lower() != "favorite")
 _tags = st.lists(_tag, max_size=3, unique_by=str.lower)
 _when = st.none() | st.datetimes(min_value=dt.datetime(1900, 1, 1))
