@@ -33,12 +33,16 @@ def say(message: str) -> None:
 
 
 def find_python() -> str:
-    """An interpreter new enough for Django 6: this one, else one on PATH."""
+    """An interpreter new enough for Django 6: this one, else one on PATH or under pyenv."""
     if sys.version_info >= MIN_PYTHON:
         return sys.executable
-    for name in ("python3.14", "python3.13", "python3.12"):
-        if found := shutil.which(name):
-            return found
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(20, MIN_PYTHON[1] - 1, -1)]
+    candidates += sorted(map(str, Path.home().glob(".pyenv/versions/3.*/bin/python3")), reverse=True)
+    check = f"import sys; sys.exit(sys.version_info < {MIN_PYTHON})"
+    for candidate in filter(None, candidates):
+        # A pyenv shim exists for every installed version but fails unless that one is selected.
+        if subprocess.run([candidate, "-c", check], capture_output=True).returncode == 0:
+            return candidate
     sys.exit(f"Commonplace needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is {sys.version.split()[0]}.")
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -66,7 +67,7 @@ def _import_now(request: AuthedRequest, uploads: list[object]) -> ImportJob:
     ImportFile.objects.bulk_create(_file_row(job, i, outcome) for i, outcome in enumerate(outcomes))
     job.done = job.total
     job.status = ImportJob.Status.DONE
-    job.finished_at = job.created_at
+    job.finished_at = timezone.now()
     job.save()
     return job
 

@@ -141,13 +141,20 @@ else:
             **ensure_running(DATA_DIR),
         }
     }
+# A connection pool per process. Each connection is checked as it is handed out, so a database
+# restart costs no failed request: broken connections are replaced, not served.
+POOL: dict[str, object] | bool = False
+if env_bool("DATABASE_POOL", True):
+    from psycopg_pool import ConnectionPool
+
+    POOL = {"check": ConnectionPool.check_connection, "max_size": env_int("DATABASE_POOL_SIZE", 10)}
 DATABASES["default"].update(
     {
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             **DATABASES["default"].get("OPTIONS", {}),
-            "pool": env_bool("DATABASE_POOL", True),
+            "pool": POOL,
         },
         "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}"},
     }

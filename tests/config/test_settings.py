@@ -91,4 +91,4 @@ def test_it_uses_database_url_when_set() -> None:
     result = _run(code, DATABASE_URL="postgresql://someone:secret@db.example:6543/elsewhere")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("elsewhere ")
-    assert "'pool': True" in result.stdout
+    assert "'pool': {'check': " in result.stdout
