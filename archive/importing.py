@@ -101,7 +101,24 @@ def expand(name: str, data: bytes) -> list[Upload]:
     per_file = _limit_mb("COMMONPLACE_MAX_FILE_MB")
     members: list[Upload] = []
     with archive:
-        for info in archive.infolist():
+        infos = archive.infolist()
+        # Checked from the directory before anything is unpacked; the sizes it claims are
+        # checked again while reading, as a hostile zip may lie about them.
+        if len(infos) > settings.COMMONPLACE_MAX_ZIP_FILES:
+            raise ArchiveError(
+                f"the zip holds {len(infos):,} entries, more than the {settings.COMMONPLACE_MAX_ZIP_FILES:,} "
+                "allowed (MAX_ZIP_FILES); split it"
+            )
+        claimed = sum(info.file_size for info in infos)
+        if claimed > budget:
+            raise ArchiveError(_too_big())
+        ratio = claimed / max(len(data), 1)
+        if claimed > 1024 * 1024 and ratio > settings.COMMONPLACE_MAX_ZIP_RATIO:
+            raise ArchiveError(
+                f"the zip expands {ratio:,.0f} times (more than MAX_ZIP_RATIO={settings.COMMONPLACE_MAX_ZIP_RATIO}); "
+                "a zip bomb, not an export; nothing from it was imported"
+            )
+        for info in infos:
             raw = info.filename.replace("\\", "/")
             parts = [part for part in raw.split("/") if part not in {"", "."}]
             if info.is_dir() or not parts or stat.S_ISLNK(info.external_attr >> 16):
@@ -126,10 +143,7 @@ def expand(name: str, data: bytes) -> list[Upload]:
                 continue
             budget -= len(content)
             if budget < 0:
-                raise ArchiveError(
-                    f"the zip expands to more than {settings.COMMONPLACE_MAX_UNZIPPED_MB} MB "
-                    "(a zip bomb, or an archive to split); nothing from it was imported"
-                )
+                raise ArchiveError(_too_big())
             if len(content) > per_file:
                 members.append(Upload(label, error=f"larger than {settings.COMMONPLACE_MAX_FILE_MB} MB (MAX_FILE_MB)"))
             elif content.startswith(ZIP_MAGIC):
@@ -137,6 +151,13 @@ def expand(name: str, data: bytes) -> list[Upload]:
             else:
                 members.append(Upload(label, content))
     return members
+
+
+def _too_big() -> str:
+    return (
+        f"the zip expands to more than {settings.COMMONPLACE_MAX_UNZIPPED_MB} MB (MAX_UNZIPPED_MB): a zip bomb, "
+        "or an archive to split; nothing from it was imported"
+    )
 
 
 def import_file(user: User, upload: Upload) -> FileOutcome:
@@ -151,7 +172,15 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
         outcome.status, outcome.message = ImportFile.Status.ERROR, str(error)
         return outcome
     outcome.format = result.format
-    if not any(doc.highlights for doc in result.documents):
+    count = sum(len(doc.highlights) for doc in result.documents)
+    if count > settings.COMMONPLACE_MAX_HIGHLIGHTS_PER_FILE:
+        outcome.status = ImportFile.Status.ERROR
+        outcome.message = (
+            f"{count:,} highlights in one file, more than the {settings.COMMONPLACE_MAX_HIGHLIGHTS_PER_FILE:,} "
+            "allowed (MAX_HIGHLIGHTS_PER_FILE); split the file"
+        )
+        return outcome
+    if not count:
         outcome.status = ImportFile.Status.SKIPPED
         outcome.skipped = result.skipped
         said = any("no highlights" in warning.lower() for warning in result.warnings)

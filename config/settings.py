@@ -202,8 +202,19 @@ FILE_UPLOAD_HANDLERS = [
 COMMONPLACE_MAX_FILE_MB = env_int("MAX_FILE_MB", 100)
 # Zip archives: the most a member may expand to, in total (a zip bomb stops here).
 COMMONPLACE_MAX_UNZIPPED_MB = env_int("MAX_UNZIPPED_MB", 1024)
+# ... and the most it may expand by (uncompressed / compressed), and the most files it may hold.
+COMMONPLACE_MAX_ZIP_RATIO = env_int("MAX_ZIP_RATIO", 200)
+COMMONPLACE_MAX_ZIP_FILES = env_int("MAX_ZIP_FILES", 20000)
+# The most highlights one file may hold (a Readwise CSV of a very heavy reader has ~100,000).
+COMMONPLACE_MAX_HIGHLIGHTS_PER_FILE = env_int("MAX_HIGHLIGHTS_PER_FILE", 500000)
+# Sign-in attempts per client address and user name before a pause (counted per 15 minutes).
+COMMONPLACE_LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 10)
 # Uploads at least this large (in total) are imported by the background worker.
 COMMONPLACE_BACKGROUND_IMPORT_KB = env_int("BACKGROUND_IMPORT_KB", 512)
+
+# Shared by every process (rate limits must hold across gunicorn workers): a table in Postgres,
+# created by `migrate` (see archive.apps).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "commonplace_cache"}}
 
 TASKS = {
     "default": {

@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 from django.contrib.auth.models import User
-from django.test import TestCase
+from django.core.cache import cache
+from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from tests.factories import make_highlight, make_source, make_tag, make_user
@@ -168,3 +169,40 @@ def test_it_runs_management_commands_from_the_checkout() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--user" in result.stdout
+
+
+@override_settings(COMMONPLACE_LOGIN_ATTEMPTS=3)
+class LoginRateLimitTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_user("reader", password="correct horse battery")
+
+    def setUp(self) -> None:
+        cache.clear()
+
+    def attempt(self, password: str, username: str = "reader", address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+        return self.client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+    def test_it_pauses_sign_in_after_repeated_failures(self) -> None:
+        for _ in range(3):
+            assert self.attempt("wrong").status_code == 200
+        locked = self.attempt("correct horse battery")
+        assert locked.status_code == 429
+        assert "Too many failed attempts" in locked.text
+        assert locked["Retry-After"] == "900"
+        # Another address is not affected.
+        assert self.attempt("correct horse battery", address="10.0.0.2").status_code == 302
+
+    def test_it_forgets_failures_after_a_success(self) -> None:
+        self.attempt("wrong")
+        self.attempt("wrong")
+        assert self.attempt("correct horse battery").status_code == 302
+        self.client.logout()
+        self.attempt("wrong")
+        self.attempt("wrong")
+        assert self.attempt("correct horse battery").status_code == 302
+
+    def test_it_limits_guessing_across_many_user_names(self) -> None:
+        for number in range(15):
+            self.attempt("wrong", username=f"someone{number}")
+        assert self.attempt("correct horse battery").status_code == 429
