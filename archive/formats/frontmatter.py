@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
 from archive.formats.document import ParseError
@@ -30,8 +31,20 @@ _FENCE = "---"
 _WIDTH = 2**30
 
 
-class Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalars and an error on repeated keys."""
+class NoAliases(yaml.SafeLoader):
+    """Refuses YAML aliases (`*name`): front matter never needs them, and nested aliases expand
+    exponentially when the values are copied out (the "billion laughs" attack)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            message = f"YAML aliases (*{event.anchor}) are not allowed in front matter"
+            raise ComposerError(None, None, message, event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class Loader(NoAliases):
+    """SafeLoader with YAML 1.2 core-schema scalars, no aliases, and an error on repeated keys."""
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):

@@ -63,6 +63,7 @@ from archive.formats.document import (
     ParseError,
     ParseResult,
 )
+from archive.formats.frontmatter import NoAliases
 from archive.formats.readwise_csv import split_authors
 
 FORMAT = "omnivore"
@@ -223,7 +224,7 @@ def _parse_obsidian(text: str, result: ParseResult) -> None:
         if end is None:
             raise ParseError("Line 1 opens front matter (---) that is never closed.")
         try:
-            loaded = yaml.safe_load("\n".join(lines[1:end]))
+            loaded = yaml.load("\n".join(lines[1:end]), Loader=NoAliases)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 2}" if mark is not None else "lines 2-" + str(end)
