@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -21,3 +22,6 @@ def pytest_configure(config: Any) -> None:
     # No connection pool in tests: the live server's threads and the test database's teardown
     # (DROP DATABASE) must not find connections parked in a pool.
     settings.DATABASES["default"]["OPTIONS"]["pool"] = False
+    # One test database per run, so two runs at once (two terminals, CI beside a developer)
+    # never drop each other's database.
+    settings.DATABASES["default"]["TEST"]["NAME"] = f"test_commonplace_{os.getpid()}"
