@@ -1,55 +1,163 @@
-"""Taking the archive out again: Documents rebuilt from the database, written as Markdown or JSON."""
+"""Taking the archive out again: Documents rebuilt from the database, written as Markdown, CSV or JSON.
+
+Everything that writes many sources streams: sources are read a chunk at a time from a server-side
+cursor (with their authors, tags and highlights prefetched per chunk) and each piece of output is
+handed on as soon as it is written, so memory stays flat however large the archive.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from archive.formats import readwise_markdown
+from archive import export_template
+from archive.formats import commonplace_json, readwise_csv, readwise_markdown
 from archive.formats.document import Category, Document, Highlight, LocationKind
-from archive.models import Source
+from archive.models import Author, ExportSettings, Source, normalise_key
+from archive.models import Category as CategoryChoice
+from highlights import filters as library
 from highlights.models import Highlight as HighlightRow
+
+CHUNK_SIZE = 200  # sources read (and prefetched) at a time
+
+Renderer = Callable[[Document], str]
+
+
+# --- choosing sources -----------------------------------------------------------------------
+
+SELECTION_KEYS = ("source", "tag", "author", "category", "origin", "favorites", "q")
+
+
+def for_export(sources: QuerySet[Source], *, trash: bool = False) -> QuerySet[Source]:
+    """Sources with everything an export needs prefetched, in a fixed number of queries per chunk.
+
+    With `trash`, highlights in the trash come too (a backup keeps them); otherwise only live ones.
+    """
+    rows = HighlightRow.objects.prefetch_related("tags").order_by("position", "pk")
+    if not trash:
+        rows = rows.filter(deleted_at__isnull=True)
+    return sources.prefetch_related(
+        "tags",
+        "sourceauthor_set__author",
+        Prefetch("highlights", queryset=rows, to_attr="export_rows"),
+    ).order_by("pk")
 
 
 def sources_for_export(user: User) -> QuerySet[Source]:
-    """The user's sources with everything an export needs, in a fixed number of queries."""
-    live = HighlightRow.objects.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
-    return (
-        Source.objects.for_user(user)
-        .prefetch_related(
-            "tags",
-            "sourceauthor_set__author",
-            Prefetch("highlights", queryset=live, to_attr="live_highlights"),
-        )
-        .order_by("pk")
-    )
+    """The user's live sources (not in the trash) with their live highlights."""
+    return for_export(Source.objects.for_user(user))
+
+
+def select_sources(user: User, params: Mapping[str, Any], *, trash: bool = False) -> QuerySet[Source]:
+    """The user's sources a selection names, ready to export.
+
+    `params` uses the library's query-string names (`highlights.filters`), so "the current filter
+    or search" of any library page is a selection: `category` (or `uncategorised`), `origin`,
+    `author` (an id, or here also a name), `tag`, `favorites`, and `q` (sources whose highlights,
+    notes, title or author match). `source` adds ids (a list, or one). Together they narrow the
+    selection; with none it is the whole archive, and with `trash` the sources in the trash come
+    too (the JSON backup keeps them). Highlights in the trash come with `trash` either way.
+    """
+    chosen = {key: params[key] for key in SELECTION_KEYS if params.get(key) not in (None, "", [], (), False)}
+    if trash and not chosen:
+        return for_export(Source.objects.filter(user=user), trash=True)
+    sources = Source.objects.for_user(user)
+    if ids := chosen.pop("source", None):
+        sources = sources.filter(pk__in=ids if isinstance(ids, list | tuple) else [ids])
+    if chosen:
+        sources = sources.filter(pk__in=_filtered(user, chosen).values("pk"))
+    return for_export(sources, trash=trash)
+
+
+def _filtered(user: User, chosen: dict[str, Any]) -> QuerySet[Source]:
+    """The library's filters and search, plus what only an export offers (authors by name, no category)."""
+    params = {key: "1" if value is True else value for key, value in chosen.items()}
+    q = str(params.pop("q", "")).strip()
+    uncategorised = params.get("category") == "uncategorised"
+    if uncategorised:
+        del params["category"]
+    if author := str(params.get("author", "")).strip():
+        found = find_author(user, author)
+        if found is None:
+            return Source.objects.none()
+        params["author"] = str(found.pk)
+    sources = library.filter_sources(user, params)
+    if uncategorised:
+        sources = sources.filter(category="")
+    if q:
+        matching = library.search_highlights(user, q, params).values("source_id")
+        sources = sources.filter(Q(pk__in=matching) | Q(pk__in=library.search_sources(user, q, params).values("pk")))
+    return sources
+
+
+def find_author(user: User, who: str) -> Author | None:
+    """An author by name (ignoring case and spacing), else by id."""
+    author = Author.objects.filter(user=user, key=normalise_key(who)).first()
+    if author is None and who.isdigit():
+        author = Author.objects.filter(user=user, pk=int(who)).first()
+    return author
+
+
+def selection_label(params: Mapping[str, Any]) -> str:
+    """A few words naming a selection, for file names: `tag-reading`, `books`, `search-rlhf`."""
+    parts = []
+    if params.get("tag"):
+        parts.append(f"tag-{params['tag']}")
+    if params.get("author"):
+        parts.append(f"author-{params['author']}")
+    if params.get("category"):
+        parts.append(str(params["category"]))
+    if params.get("origin"):
+        parts.append(str(params["origin"]))
+    if params.get("favorites"):
+        parts.append("favourites")
+    if params.get("q"):
+        parts.append(f"search-{params['q']}")
+    return "-".join(filter(None, (re.sub(r"\s+", " ", _UNSAFE.sub(" ", part)).strip(" .") for part in parts)))
+
+
+# --- one source as a Document -----------------------------------------------------------------
 
 
 def _naive(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.make_naive(value) if value is not None else None
 
 
+def export_rows(source: Source, *, trash: bool = False) -> list[HighlightRow]:
+    """A source's highlights in reading order: live ones, or all of them with `trash`."""
+    rows: list[HighlightRow] | None = getattr(source, "export_rows", None)
+    if rows is None:
+        rows = getattr(source, "live_highlights", None) if not trash else None
+    if rows is None:
+        query = source.highlights.prefetch_related("tags").order_by("position", "pk")
+        rows = list(query if trash else query.filter(deleted_at__isnull=True))
+    return rows if trash else [row for row in rows if row.deleted_at is None]
+
+
 def live_highlights(source: Source) -> list[HighlightRow]:
     """A source's highlights outside the trash, in reading order (prefetched when available)."""
-    if not hasattr(source, "live_highlights"):
-        rows = source.highlights.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
-        source.live_highlights = list(rows)  # type: ignore[attr-defined]
-    return source.live_highlights  # type: ignore[attr-defined,no-any-return]
+    return export_rows(source)
 
 
-def document_for(source: Source) -> Document:
-    """The intermediate Document for one source (prefetched by `sources_for_export`)."""
-    highlights = live_highlights(source)
-    return Document(
+def document_for(source: Source, *, backup: bool = False) -> Document:
+    """The intermediate Document for one source (prefetched by `for_export`).
+
+    For Markdown and CSV (the default) it holds the live highlights, with datetimes naive in the
+    server's time zone as the renderers expect. For a `backup` it holds every highlight, the trash
+    and Commonplace's own dates, with datetimes aware, so a restore is exact.
+    """
+    when = (lambda value: value) if backup else _naive
+    doc = Document(
         title=source.title,
         display_title=source.display_title,
         author=source.author_text,
@@ -57,7 +165,7 @@ def document_for(source: Source) -> Document:
         url=source.url,
         category=Category(source.category),
         origin=source.origin,
-        saved_at=_naive(source.saved_at),
+        saved_at=when(source.saved_at),
         published_at=source.published_on,
         cover_url=source.cover_url,
         tags=[tag.name for tag in source.tags.all()],
@@ -76,94 +184,234 @@ def document_for(source: Source) -> Document:
                 url=h.url,
                 external_id=h.external_id,
                 color=h.color,
-                highlighted_at=_naive(h.highlighted_at),
+                highlighted_at=when(h.highlighted_at),
                 favorite=h.favorite,
             )
-            for h in highlights
+            for h in export_rows(source, trash=backup)
         ],
     )
+    if backup:
+        doc.created_at, doc.edited_at, doc.deleted_at = source.created_at, source.edited_at, source.deleted_at
+        doc.last_highlighted_at = source.last_highlighted_at
+        for item, row in zip(doc.highlights, export_rows(source, trash=True), strict=True):
+            item.created_at, item.edited_at, item.deleted_at = row.created_at, row.edited_at, row.deleted_at
+    return doc
 
 
-def markdown_for(source: Source) -> str:
-    return readwise_markdown.render(document_for(source))
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def _custom_renderer(source_text: str) -> Renderer:
+    try:
+        template = export_template.compile_template(source_text)
+    except export_template.ExportTemplateError as error:
+        broken = error
+
+        def fallback(doc: Document) -> str:
+            return _with_warning(readwise_markdown.render(doc), broken)
+
+        return fallback
+
+    def render(doc: Document) -> str:
+        try:
+            return export_template.render(template, doc)
+        except export_template.ExportTemplateError as error:
+            return _with_warning(readwise_markdown.render(doc), error)
+
+    return render
+
+
+def _with_warning(markdown: str, error: Exception) -> str:
+    """Commonplace's layout, headed by why the user's template was not used for this source."""
+    reason = str(error).replace("--", "- -")
+    return f"<!-- Your export template failed on this source ({reason}); this is Commonplace's layout. -->\n{markdown}"
+
+
+def renderer(layout: str = ExportSettings.Layout.COMMONPLACE, template: str = "") -> Renderer:
+    """The function that writes one Document as Markdown in a layout."""
+    if layout == ExportSettings.Layout.READWISE:
+        return readwise_markdown.render_readwise
+    if layout == ExportSettings.Layout.CUSTOM and template.strip():
+        return _custom_renderer(template)
+    return readwise_markdown.render
+
+
+def renderer_for(user: User, layout: str | None = None) -> Renderer:
+    """The user's chosen layout (or `layout`, overriding it)."""
+    preferences = ExportSettings.for_user(user)
+    return renderer(layout or preferences.layout, preferences.template)
+
+
+def markdown_for(source: Source, render: Renderer = readwise_markdown.render) -> str:
+    return render(document_for(source))
+
+
+# --- file names -------------------------------------------------------------------------------
+
+MAX_NAME_BYTES = 200  # leaves room for " (12).md" within the 255 bytes most file systems allow
+# Path separators, characters Windows refuses, Obsidian's link syntax, and control characters.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#^\[\]]+')
+# Invisible characters that reorder or hide text (a title could disguise its extension).
+_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_filename(name: str, extension: str, fallback: str = "export") -> str:
+    """A file name every system accepts: no separators or control characters, at most 200 bytes."""
+    name = unicodedata.normalize("NFC", name)
+    name = _INVISIBLE.sub("", _UNSAFE.sub(" ", name))
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    cut = name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+    name = cut.rstrip(" .\u200d\ufe0f") or fallback
+    if name.split(".")[0].casefold() in _RESERVED:
+        name = f"{name} (file)"
+    return f"{name}.{extension}"
 
 
 def filename_for(source: Source, extension: str = "md") -> str:
-    """A safe file name for a source: no path separators or control characters, short enough."""
-    name = unicodedata.normalize("NFC", source.name)
-    name = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', " ", name)
-    name = re.sub(r"\s+", " ", name).strip(" .") or f"source-{source.pk}"
-    return f"{name[:120].rstrip(' .')}.{extension}"
+    return safe_filename(source.name, extension, fallback=f"source-{source.pk}")
 
 
-def write_zip(sources: Iterable[Source], out: io.IOBase | Any) -> int:
-    """Write one Markdown file per source into a zip, in category folders, names made unique."""
-    used: set[str] = set()
-    count = 0
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+def download_name(params: Mapping[str, Any], extension: str, what: str = "highlights") -> str:
+    """`commonplace-highlights-2024-05-01.zip`, with the selection in it when there is one."""
+    label = selection_label(params)
+    today = timezone.localdate().isoformat()
+    return safe_filename("-".join(p for p in ("commonplace", what, label, today) if p), extension)
+
+
+CATEGORY_FOLDERS = {value: label for value, label in CategoryChoice.choices if value}
+
+
+def folder_for(source: Source) -> str:
+    """Readwise's folders: `Books`, `Articles`, `Tweets`, `Podcasts`, ...; `Uncategorised` else."""
+    return CATEGORY_FOLDERS.get(source.category, "Uncategorised")
+
+
+class UniquePaths:
+    """Paths inside one zip, made unique ignoring case (`Title (2).md`) as Windows and macOS need."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, folder: str, filename: str) -> str:
+        stem, dot, extension = filename.rpartition(".")
+        path, number = f"{folder}/{filename}", 2
+        while path.casefold() in self.used:
+            path = f"{folder}/{stem} ({number}){dot}{extension}"
+            number += 1
+        self.used.add(path.casefold())
+        return path
+
+
+# --- zip, streamed ----------------------------------------------------------------------------
+
+
+class StreamBuffer(io.RawIOBase):
+    """A write-only file that hands over what was written since last asked (`take`).
+
+    `zipfile` writes into it as into an unseekable stream (it then uses data descriptors), and
+    the bytes go out to the client chunk by chunk; nothing is kept once taken.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks: list[bytes] = []
+        self._offset = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._chunks.append(chunk)
+        self._offset += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._offset
+
+    def take(self) -> bytes:
+        chunk = b"".join(self._chunks)
+        self._chunks.clear()
+        return chunk
+
+
+def _zip_time(source: Source) -> tuple[int, int, int, int, int, int]:
+    when = timezone.localtime(source.updated_at) if source.updated_at else timezone.localtime()
+    stamp = max(when.replace(tzinfo=None), dt.datetime(1980, 1, 1))
+    return stamp.timetuple()[:6]
+
+
+def stream_zip(sources: Iterable[Source], render: Renderer = readwise_markdown.render) -> Iterator[bytes]:
+    """A zip of one Markdown file per source (in category folders), yielded a source at a time."""
+    buffer = StreamBuffer()
+    unique = UniquePaths()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for source in sources:
-            folder = (source.get_category_display() if source.category else "Uncategorised").title()
-            base = filename_for(source)
-            path = f"{folder}/{base}"
-            suffix = 2
-            while path.casefold() in used:
-                path = f"{folder}/{base[:-3]} ({suffix}).md"
-                suffix += 1
-            used.add(path.casefold())
-            archive.writestr(path, markdown_for(source))
+            info = zipfile.ZipInfo(unique(folder_for(source), filename_for(source)), date_time=_zip_time(source))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, render(document_for(source)).encode())
+            if chunk := buffer.take():
+                yield chunk
+    yield buffer.take()  # the central directory
+
+
+def write_zip(sources: Iterable[Source], out: Any, render: Renderer = readwise_markdown.render) -> int:
+    """Write the zip of `stream_zip` to a file; returns how many sources went in."""
+    count = 0
+
+    def counted() -> Iterator[Source]:
+        nonlocal count
+        for source in sources:
             count += 1
+            yield source
+
+    for chunk in stream_zip(counted(), render):
+        out.write(chunk)
     return count
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+# --- CSV and JSON, streamed -------------------------------------------------------------------
 
 
-def json_export(sources: Iterable[Source]) -> dict[str, Any]:
-    """A document shaped like Readwise's `/api/v2/export/` response, with everything we keep."""
-    results = []
+def _chunks(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
+    batch: list[Source] = []
     for source in sources:
-        doc = document_for(source)
-        highlight_rows = live_highlights(source)
-        results.append(
-            {
-                "user_book_id": source.pk,
-                "title": source.name,
-                "readable_title": source.name,
-                "exported_title": source.title,
-                "author": source.author_text,
-                "authors": doc.authors,
-                "source": source.origin,
-                "source_url": source.url,
-                "unique_url": source.url,
-                "category": source.category,
-                "cover_image_url": source.cover_url,
-                "book_tags": [{"name": name} for name in doc.tags],
-                "document_note": source.note,
-                "summary": source.summary,
-                "external_id": source.external_id,
-                "saved_at": _iso(source.saved_at),
-                "published_date": _iso(source.published_on),
-                "extra": source.extra,
-                "highlights": [
-                    {
-                        "id": row.pk,
-                        "text": item.text,
-                        "note": item.note,
-                        "location": item.location,
-                        "location_type": item.location_kind,
-                        "page": item.page,
-                        "highlighted_at": _iso(row.highlighted_at),
-                        "url": item.url,
-                        "external_id": item.external_id,
-                        "color": item.color,
-                        "tags": [{"name": name} for name in item.tags],
-                        "is_favorite": item.favorite,
-                        "created_at": _iso(row.created_at),
-                        "updated_at": _iso(row.updated_at),
-                    }
-                    for row, item in zip(highlight_rows, doc.highlights, strict=True)
-                ],
-            }
-        )
-    return {"count": len(results), "nextPageCursor": None, "results": results}
+        batch.append(source)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def stream_csv(sources: Iterable[Source], chunk_size: int = 50) -> Iterator[str]:
+    """Readwise's 11-column CSV (spreadsheet formulas neutralised), a few sources at a time."""
+    yield readwise_csv.render([])  # the header row
+    for batch in _chunks(sources, chunk_size):
+        text = readwise_csv.render([document_for(source) for source in batch])
+        yield text.split("\r\n", 1)[1]  # without its header row; the header holds no line break
+
+
+def _book(source: Source) -> dict[str, Any]:
+    rows = export_rows(source, trash=True)
+    book = commonplace_json.book(
+        document_for(source, backup=True), book_id=source.pk, highlight_ids=[r.pk for r in rows]
+    )
+    book["updated_at"] = source.updated_at.isoformat() if source.updated_at else None
+    for item, row in zip(book["highlights"], rows, strict=True):
+        item["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
+    return book
+
+
+def stream_json(sources: QuerySet[Source], indent: int | None = None) -> Iterator[str]:
+    """The JSON backup (Readwise's `/api/v2/export/` shape), a book at a time."""
+    count = sources.count()
+    return commonplace_json.stream((_book(s) for s in sources.iterator(chunk_size=CHUNK_SIZE)), count, indent=indent)
+
+
+def json_export(sources: QuerySet[Source]) -> dict[str, Any]:
+    """The whole JSON backup as one object (for small selections and tests)."""
+    loaded: dict[str, Any] = json.loads("".join(stream_json(sources)))
+    return loaded

@@ -7,6 +7,7 @@ completely or not at all, and one bad file never stops the others.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import io
 import logging
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from archive.formats import detect
@@ -37,6 +39,9 @@ from archive.models import (
 from highlights.models import Highlight, Tag, fingerprint
 
 logger = logging.getLogger(__name__)
+
+# The shortest text that may be recognised as the start of a longer highlight (see match_by_prefix).
+PREFIX_MIN = 12
 
 # Files inside a zip that are never exports: folders' metadata, Obsidian's settings, macOS forks.
 IGNORED_PARTS = {"__MACOSX", ".obsidian", ".trash", ".git"}
@@ -180,7 +185,7 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
             "allowed (MAX_HIGHLIGHTS_PER_FILE); split the file"
         )
         return outcome
-    if not count:
+    if not any(_worth_writing(doc) for doc in result.documents):
         outcome.status = ImportFile.Status.SKIPPED
         outcome.skipped = result.skipped
         said = any("no highlights" in warning.lower() for warning in result.warnings)
@@ -192,7 +197,7 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
             with transaction.atomic():
                 writer = _Writer(user)
                 for document in result.documents:
-                    if document.highlights:
+                    if _worth_writing(document):
                         writer.write(document, outcome)
             break
         except IntegrityError:
@@ -217,6 +222,11 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
         outcome.status = ImportFile.Status.UNCHANGED
     outcome.message = _summary(outcome, result.warnings)
     return outcome
+
+
+def _worth_writing(document: Document) -> bool:
+    """A document with highlights, or a source restored from a backup (which says when it came in)."""
+    return bool(document.highlights) or document.created_at is not None
 
 
 def _failed(path: str, format: str, message: str) -> FileOutcome:
@@ -322,6 +332,17 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.make_aware(value)
 
 
+def _same_start(old: str, new: str) -> bool:
+    """Whether two locations ("1004-1005", "12") begin at the same place; both must be known."""
+    return bool(old and new) and old.split("-")[0].strip() == new.split("-")[0].strip()
+
+
+def safe_url(value: str) -> str:
+    """A link we may put in an href: http(s) only. `javascript:` and friends are dropped."""
+    value = value.strip()
+    return value[:2000] if value.lower().startswith(("http://", "https://")) else ""
+
+
 def source_identity(document: Document) -> str:
     """What makes a re-imported document the same source: its URL, else its title and author."""
     if document.url:
@@ -336,13 +357,29 @@ class _Writer:
         self.user = user
         self.tags: dict[str, Tag] = {}
         self.authors: dict[str, Author] = {}
+        self.prefix_index: tuple[list[Highlight], list[tuple[str, int]]] | None = None
 
     def tag(self, name: str) -> Tag:
         key = name.strip().lower()
         if key not in self.tags:
-            found = Tag.objects.filter(user=self.user, name__iexact=name.strip()).first()
-            self.tags[key] = found or Tag.objects.create(user=self.user, name=name.strip())
+            self.preload_tags([name])
         return self.tags[key]
+
+    def preload_tags(self, names: Iterable[str]) -> None:
+        """Find or create many tags in three queries, not two per tag (a file may hold thousands)."""
+        wanted = {n.strip().lower(): n.strip() for n in names if n.strip() and n.strip().lower() not in self.tags}
+        if not wanted:
+            return
+        keyed = Tag.objects.annotate(key=Lower("name")).filter(user=self.user)
+        self.tags.update((t.key, t) for t in keyed.filter(key__in=list(wanted)))
+        missing = [Tag(user=self.user, name=name) for key, name in wanted.items() if key not in self.tags]
+        if missing:
+            Tag.objects.bulk_create(missing, ignore_conflicts=True)  # another import may add one too
+            self.tags.update((t.key, t) for t in keyed.filter(key__in=[t.name.lower() for t in missing]))
+        for key, name in wanted.items():  # Python's and Postgres's lower() disagree on a few letters
+            if key not in self.tags:
+                found = Tag.objects.filter(user=self.user).named(name).first()  # as the unique index compares
+                self.tags[key] = found or Tag.objects.create(user=self.user, name=name)
 
     def author(self, name: str) -> Author:
         key = normalise_key(name)
@@ -353,8 +390,10 @@ class _Writer:
         return self.authors[key]
 
     def write(self, document: Document, outcome: FileOutcome) -> None:
+        self.preload_tags([*document.tags, *(name for item in document.highlights for name in item.tags)])
         identity = source_identity(document)
         source = Source.objects.filter(user=self.user, identity=identity).first()
+        created = source is None
         if source is None:
             source = self.create_source(document, identity)
             outcome.sources_created += 1
@@ -364,10 +403,14 @@ class _Writer:
             outcome.sources_unchanged += 1
         if source.pk not in outcome.source_ids:
             outcome.source_ids.append(source.pk)
-        if source.deleted_at is not None:
+        if source.deleted_at is not None and not created:  # the user trashed it: leave it be
             outcome.skipped += len(document.highlights)
             return
         self.write_highlights(source, document.highlights, outcome)
+        if created and (document.created_at or document.last_highlighted_at):
+            # A backup restores Commonplace's own dates too (auto_now_add cannot be set on create).
+            restored = {"created_at": document.created_at, "last_highlighted_at": document.last_highlighted_at}
+            Source.objects.filter(pk=source.pk).update(**{k: _aware(v) for k, v in restored.items() if v})
 
     def create_source(self, document: Document, identity: str) -> Source:
         source = Source.objects.create(
@@ -376,21 +419,25 @@ class _Writer:
             title=document.title[:1000],
             display_title=document.display_title[:1000],
             author_text=document.author[:1000],
-            url=document.url,
+            url=safe_url(document.url),
             category=str(document.category),
             origin=document.origin,
-            cover_url=document.cover_url,
+            cover_url=safe_url(document.cover_url),
             saved_at=_aware(document.saved_at),
             published_on=document.published_at,
             note=document.note,
             summary=document.summary,
             external_id=document.external_id,
             extra=document.extra,
+            edited_at=_aware(document.edited_at),
+            deleted_at=_aware(document.deleted_at),
         )
         names = document.authors or ([document.author] if document.author else [])
+        people: dict[str, str] = {}  # one link per person, in order ("Ada" and "ADA" are one)
+        for name in (n for n in names if n.strip()):
+            people.setdefault(normalise_key(name), name)
         SourceAuthor.objects.bulk_create(
-            SourceAuthor(source=source, author=self.author(name), position=i)
-            for i, name in enumerate(dict.fromkeys(n for n in names if n.strip()))
+            SourceAuthor(source=source, author=self.author(name), position=i) for i, name in enumerate(people.values())
         )
         for name in document.tags:
             self.tag(name).sources.add(source)
@@ -406,7 +453,7 @@ class _Writer:
             ("author_text", document.author),
             ("category", str(document.category)),
             ("origin", document.origin),
-            ("cover_url", document.cover_url),
+            ("cover_url", safe_url(document.cover_url)),
             ("saved_at", _aware(document.saved_at)),
             ("published_on", document.published_at),
             ("note", document.note),
@@ -435,9 +482,14 @@ class _Writer:
         by_url = {h.url: h for h in existing if h.url}
         next_position = max((h.position for h in existing), default=-1) + 1
         created: list[tuple[Highlight, list[str]]] = []
+        stamps: list[tuple[Highlight, dt.datetime]] = []  # a backup's "came in at" dates
         for item in parsed:
             print_ = fingerprint(item.text or item.note)
             match = by_fingerprint.get(print_) or (by_url.get(item.url) if item.url else None)
+            if match is None and existing:
+                match = self.match_by_prefix(existing, item, print_, outcome)
+                if match is not None and match.pk is not None and match.fingerprint == print_:
+                    continue  # extended in place, counted by match_by_prefix
             if match is None:
                 highlight = Highlight(
                     user=self.user,
@@ -448,13 +500,17 @@ class _Writer:
                     location=item.location[:100],
                     location_kind=str(item.location_kind),
                     page=item.page[:50],
-                    url=item.url,
+                    url=safe_url(item.url),
                     external_id=item.external_id,
                     color=item.color,
                     highlighted_at=_aware(item.highlighted_at),
                     favorite=item.favorite,
                     fingerprint=print_,
+                    edited_at=_aware(item.edited_at),
+                    deleted_at=_aware(item.deleted_at),
                 )
+                if item.created_at is not None:
+                    stamps.append((highlight, item.created_at))
                 next_position += 1
                 by_fingerprint[print_] = highlight
                 created.append((highlight, item.tags))
@@ -467,6 +523,10 @@ class _Writer:
             else:
                 outcome.highlights_unchanged += 1
         Highlight.objects.bulk_create([h for h, _ in created])
+        if stamps:
+            for highlight, when in stamps:
+                highlight.created_at = _aware(when)  # type: ignore[assignment]
+            Highlight.objects.bulk_update([h for h, _ in stamps], ["created_at"], batch_size=500)
         through = Highlight.tags.through
         through.objects.bulk_create(
             [
@@ -482,6 +542,43 @@ class _Writer:
             source.last_highlighted_at = max(dates, default=None) or source.saved_at or timezone.now()
             source.save(update_fields=["last_highlighted_at", "updated_at"])
 
+    def match_by_prefix(
+        self, existing: list[Highlight], item: ParsedHighlight, print_: str, outcome: FileOutcome
+    ) -> Highlight | None:
+        """The same highlight cut shorter or made longer (a truncated file; a Kindle highlight
+        extended later): the shorter text is the start of the longer one.
+
+        A shorter version matches what is there. A longer one at the same starting location (a
+        Kindle re-highlight) replaces the text it extends, unless the user has edited that
+        highlight here; without locations to agree on, a longer text is a new highlight. Texts under 12 characters never match,
+        so a short new highlight is not mistaken for the start of a long one. Existing texts are
+        kept sorted, so each look-up is a binary search, not a scan of the source.
+        """
+        new = normalise_key(item.text)
+        if len(new) < PREFIX_MIN:
+            return None
+        if self.prefix_index is None or self.prefix_index[0] is not existing:
+            pairs = sorted(
+                (normalise_key(h.text), i) for i, h in enumerate(existing) if h.pk is not None and h.text
+            )
+            self.prefix_index = (existing, [p for p in pairs if len(p[0]) >= PREFIX_MIN])
+        index = self.prefix_index[1]
+        at = bisect.bisect_left(index, (new, -1))
+        if at < len(index) and index[at][0].startswith(new):
+            return existing[index[at][1]]  # what is there already holds this text, and more
+        stem = new[:PREFIX_MIN]
+        for old, position in reversed(index[max(0, at - 50) : at]):
+            if not old.startswith(stem):
+                break
+            highlight = existing[position]
+            if new.startswith(old) and _same_start(highlight.location, item.location):
+                if highlight.deleted_at is None and highlight.edited_at is None:
+                    highlight.text, highlight.fingerprint = item.text, print_
+                    highlight.save(update_fields=["text", "fingerprint", "updated_at"])
+                    outcome.highlights_updated += 1
+                return highlight
+        return None
+
     def fill_highlight(self, highlight: Highlight, item: ParsedHighlight) -> bool:
         """Fill blanks of an existing highlight, unless the user has edited it here."""
         if highlight.edited_at is not None:
@@ -492,7 +589,7 @@ class _Writer:
             ("location", item.location[:100]),
             ("location_kind", str(item.location_kind)),
             ("page", item.page[:50]),
-            ("url", item.url),
+            ("url", safe_url(item.url)),
             ("external_id", item.external_id),
             ("color", item.color),
             ("highlighted_at", _aware(item.highlighted_at)),

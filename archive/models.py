@@ -7,9 +7,10 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf
 from django.urls import reverse
 
 
@@ -49,6 +50,25 @@ class Author(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("highlights:author", args=[self.pk])
+
+
+# Expressions shared by the library's sorts and search and the indexes that serve them: an index
+# is only used when the query repeats its expression exactly, so both are built here. (Linguistic
+# ordering would need an ICU collation, which not every Postgres build has; lower() works anywhere.)
+def sort_title() -> Lower:
+    """The title a reader sees, for ordering, case ignored."""
+    return Lower(Coalesce(NullIf("display_title", models.Value("")), "title"))
+
+
+def sort_author() -> Lower:
+    """The exported author string, for ordering, case ignored; sources without one are NULL."""
+    return Lower(NullIf("author_text", models.Value("")))
+
+
+def search_text() -> Concat:
+    """Titles and author in one string, for substring (trigram) search of sources."""
+    space = models.Value(" ")
+    return Concat("display_title", space, "title", space, "author_text", output_field=models.TextField())
 
 
 class SourceQuerySet(models.QuerySet["Source"]):
@@ -92,6 +112,12 @@ class Source(models.Model):
         help_text="What makes a re-import the same source.",
     )
     last_highlighted_at = models.DateTimeField(null=True, blank=True)
+    highlight_count = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Live highlights; kept by database triggers (highlights migration 0003).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     edited_at = models.DateTimeField(
@@ -119,15 +145,41 @@ class Source(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "identity"], name="source_unique_identity_per_user")]
         indexes = [
             GinIndex(fields=["search_vector"], name="source_search_vector"),
+            GinIndex(OpClass(search_text(), name="gin_trgm_ops"), name="source_text_trigram"),
+            # One index per library sort, each matching its ORDER BY exactly.
             models.Index(
-                fields=["user", "-last_highlighted_at"],
+                "user",
+                models.F("last_highlighted_at").desc(nulls_last=True),
+                models.F("id").desc(),
                 name="source_user_last_highlighted",
             ),
             models.Index(fields=["user", "-created_at"], name="source_user_created"),
+            models.Index("user", sort_title(), "id", name="source_user_title"),
+            models.Index("user", sort_author(), sort_title(), "id", name="source_user_author"),
+            models.Index(
+                "user", models.F("highlight_count").desc(), models.F("id").desc(), name="source_user_highlight_count"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # highlight_count belongs to the database: a save of a Source loaded earlier must not
+        # write back a count that highlights added since have made stale.
+        if (
+            not self._state.adding
+            and not args
+            and not kwargs.get("force_insert")
+            and kwargs.get("update_fields") is None
+        ):
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and not f.generated and f.name != "highlight_count" and f.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def name(self) -> str:
@@ -215,3 +267,31 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExportSettings(models.Model):
+    """How one user's Markdown comes out: Commonplace's layout, Readwise's, or their own template."""
+
+    class Layout(models.TextChoices):
+        COMMONPLACE = "commonplace", "Commonplace (reads back into Commonplace without losing anything)"
+        READWISE = "readwise", "Readwise's default Obsidian template"
+        CUSTOM = "custom", "My own template"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_settings")
+    layout = models.CharField(max_length=20, choices=Layout.choices, default=Layout.COMMONPLACE)
+    template = models.TextField(
+        blank=True,
+        help_text="A Django template for one source's Markdown, used when the layout is 'My own template'.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "export settings"
+
+    def __str__(self) -> str:
+        return f"Export settings of {self.user}"
+
+    @classmethod
+    def for_user(cls, user: Any) -> ExportSettings:
+        """The user's settings, or the defaults (unsaved) when they never changed them."""
+        return cls.objects.filter(user=user).first() or cls(user=user)

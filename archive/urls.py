@@ -11,4 +11,9 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("sources/<int:pk>/markdown/", views.source_markdown, name="source_markdown"),
+    path("export/", views.export_page, name="export"),
+    path("export/download/", views.export_download, name="export_download"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/export/", views.settings_export, name="settings_export"),
+    path("settings/export/preview/", views.settings_preview, name="settings_preview"),
 ]

@@ -1,23 +1,32 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
-from django.http import HttpResponse
+from django.forms import ModelChoiceField
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from archive import exporting, importing
-from archive.forms import ImportForm
-from archive.models import ImportFile, ImportJob, Source
+from archive import export_template, exporting, importing
+from archive.forms import ExportForm, ExportSettingsForm, ImportForm, PreviewForm
+from archive.models import Author, ExportSettings, ImportFile, ImportJob, Source, SourceAuthor
 from archive.tasks import import_job as import_job_task
 from config.http import AuthedRequest
-from highlights.models import Highlight
+from highlights.forms import ListForm
+from highlights.models import Highlight, Tag
+from highlights.views import SOURCE_HIGHLIGHTS_PER_PAGE, fragment, paginate
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,33 +140,194 @@ def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    live = Highlight.objects.filter(deleted_at__isnull=True).prefetch_related("tags").order_by("position", "pk")
-    source = get_object_or_404(
-        Source.objects.for_user(request.user).prefetch_related(
+    """A source and its highlights in reading order, a page at a time ("Load more" with htmx)."""
+    form = ListForm(request.GET)
+    next_page = fragment(request, form.page_number) == "#page"
+    sources = Source.objects.for_user(request.user)
+    if not next_page:  # the header is only drawn on the full page
+        sources = sources.prefetch_related(
             "tags",
-            "sourceauthor_set__author",
-            Prefetch("highlights", queryset=live, to_attr="live_highlights"),
-        ),
-        pk=pk,
-    )
-    return render(
-        request,
-        "archive/source.html",
-        {"source": source, "highlights": source.live_highlights},
-    )
+            Prefetch("sourceauthor_set", queryset=SourceAuthor.objects.select_related("author").order_by("position")),
+        )
+    source = get_object_or_404(sources, pk=pk)
+    live = Highlight.objects.filter(source=source, deleted_at__isnull=True).prefetch_related("tags")
+    page = paginate(request, live.order_by("position", "pk"), form.page_number, SOURCE_HIGHLIGHTS_PER_PAGE)
+    template = "archive/source.html#page" if next_page else "archive/source.html"
+    return render(request, template, {"source": source, "page": page, "highlights": page.items})
 
 
 @require_GET
 def source_markdown(request: AuthedRequest, pk: int) -> HttpResponse:
-    source = get_object_or_404(Source.objects.for_user(request.user), pk=pk)
-    body = exporting.markdown_for(source)
+    source = get_object_or_404(exporting.for_export(Source.objects.for_user(request.user)), pk=pk)
+    body = exporting.markdown_for(source, exporting.renderer_for(request.user))
     response = HttpResponse(body.encode(), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition(exporting.filename_for(source))
     return response
 
 
 def content_disposition(filename: str) -> str:
-    from django.utils.http import content_disposition_header
+    """`attachment` with the name twice: plain ASCII for old clients, and exactly (RFC 6266/5987).
 
-    return content_disposition_header(True, filename) or "attachment"
+    Quotes, backslashes and anything outside printable ASCII never reach the quoted form, so no
+    title (quotes, slashes, emoji, line breaks, 300 characters) can break the header.
+    """
+    plain = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    plain = re.sub(r'[^\x20-\x7e]|["\\%]', "_", plain)
+    stem, dot, extension = plain.rpartition(".")
+    if not stem.strip(" ._"):
+        plain = f"download{dot}{extension}" if dot else "download"
+    header = f'attachment; filename="{plain}"'
+    if plain != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _export_summary(request: AuthedRequest, form: ExportForm) -> dict[str, object]:
+    selection = form.selection() if form.is_valid() else {}
+    sources = exporting.select_sources(request.user, selection)
+    highlights = Highlight.objects.for_user(request.user).filter(source__in=sources.values("pk"))
+    return {
+        "selection": {key: value for key, value in selection.items() if value},
+        "source_count": sources.count(),
+        "highlight_count": highlights.count(),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def export_page(request: AuthedRequest) -> HttpResponse:
+    form = ExportForm(request.GET or None)
+    context: dict[str, object] = {"form": form, **_export_summary(request, form)}
+    if request.htmx:
+        return render(request, "archive/export.html#summary", context)
+    context["tags"] = Tag.objects.filter(user=request.user).values_list("name", flat=True)[:500]
+    context["authors"] = Author.objects.filter(user=request.user, sources__deleted_at__isnull=True).distinct()[:500]
+    context["in_trash"] = Source.objects.filter(user=request.user, deleted_at__isnull=False).count()
+    context["preferences"] = ExportSettings.for_user(request.user)
+    return render(request, "archive/export.html", context)
+
+
+@require_GET
+def export_download(request: AuthedRequest) -> HttpResponseBase:
+    """The selection as a streamed zip of Markdown, CSV, or JSON backup."""
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        context = {"form": form, **_export_summary(request, ExportForm())}
+        return render(request, "archive/export.html", context, status=400)
+    selection, kind = form.selection(), form.chosen_format
+    sources = exporting.select_sources(request.user, selection, trash=kind == ExportForm.Format.JSON)
+    if not sources.exists():
+        messages.info(request, "Nothing in your archive matches that selection, so there is nothing to download.")
+        return redirect(f"{reverse('archive:export')}?{request.GET.urlencode()}")
+    response: StreamingHttpResponse
+    if kind == ExportForm.Format.CSV:
+        chunks = (text.encode() for text in exporting.stream_csv(sources.iterator(chunk_size=exporting.CHUNK_SIZE)))
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+        name = exporting.download_name(selection, "csv")
+    elif kind == ExportForm.Format.JSON:
+        chunks = (text.encode() for text in exporting.stream_json(sources))
+        response = StreamingHttpResponse(chunks, content_type="application/json")
+        name = exporting.download_name(
+            selection, "json", what="backup" if not any(selection.values()) else "highlights"
+        )
+    else:
+        render_markdown = exporting.renderer_for(request.user)
+        zipped = exporting.stream_zip(sources.iterator(chunk_size=exporting.CHUNK_SIZE), render_markdown)
+        response = StreamingHttpResponse(zipped, content_type="application/zip")
+        name = exporting.download_name(selection, "zip")
+    response["Content-Disposition"] = content_disposition(name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _settings_context(request: AuthedRequest, form: ExportSettingsForm, preview: PreviewForm) -> dict[str, object]:
+    return {
+        "form": form,
+        "preview_form": preview,
+        "preview": _preview(request, preview),
+        "variables": export_template.VARIABLES,
+        "extra_filters": export_template.EXTRA_FILTERS,
+        "allowed_filters": export_template.ALLOWED_FILTERS,
+        "allowed_tags": ("for", *export_template.ALLOWED_TAGS),
+    }
+
+
+def _preview(request: AuthedRequest, form: PreviewForm) -> dict[str, object]:
+    """The chosen layout on one of the user's sources (or an example), or what is wrong."""
+    form.is_valid()
+    data = form.cleaned_data  # what is valid of it: a source not the user's own is dropped
+    source_field = form.fields["source"]
+    assert isinstance(source_field, ModelChoiceField)
+    source = data.get("source") or source_field.queryset.first()
+    if source is not None:
+        source = exporting.for_export(Source.objects.filter(pk=source.pk)).get()
+        document, label = exporting.document_for(source), source.name
+    else:
+        document, label = export_template.SAMPLE_DOCUMENT, "an example source"
+    layout = data.get("layout") or ExportSettings.Layout.COMMONPLACE
+    template = (data.get("template") or "").replace("\r\n", "\n")
+    result: dict[str, object] = {"label": label, "layout": layout}
+    if layout == ExportSettings.Layout.CUSTOM:
+        if not template.strip():
+            result["error"] = "Write a template to see it here."
+            return result
+        checked = export_template.check(template, document)
+        if checked.error is not None:
+            line = checked.error.line
+            lines = template.split("\n")
+            result["error"] = checked.error.message
+            result["line"] = line
+            result["line_text"] = lines[line - 1] if line and line <= len(lines) else ""
+            return result
+        assert checked.template is not None
+        output = export_template.render(checked.template, document)
+    else:
+        output = exporting.renderer(layout)(document)
+    result["output"] = output[:PREVIEW_CHARS]
+    result["cut"] = len(output) > PREVIEW_CHARS
+    return result
+
+
+PREVIEW_CHARS = 20_000
+
+
+@require_GET
+def settings_page(request: AuthedRequest) -> HttpResponse:
+    preferences = ExportSettings.for_user(request.user)
+    form = ExportSettingsForm(instance=preferences)
+    preview = PreviewForm({"layout": preferences.layout, "template": form.initial["template"]}, user=request.user)
+    return render(request, "archive/settings.html", _settings_context(request, form, preview))
+
+
+@require_POST
+def settings_export(request: AuthedRequest) -> HttpResponse:
+    """Save the export section; htmx gets the section back (with errors) or a redirect."""
+    form = ExportSettingsForm(request.POST, instance=ExportSettings.for_user(request.user))
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Saved: downloads now use this layout.")
+        if request.htmx:  # no #fragment: the same URL with one would only scroll, not reload
+            return HttpResponseClientRedirect(reverse("archive:settings"))
+        return redirect(reverse("archive:settings") + "#export")
+    preview = PreviewForm(request.POST, user=request.user)
+    context = _settings_context(request, form, preview)
+    # Errors come back with 200: htmx swaps in only successful responses.
+    return render(request, "archive/settings.html#export-section" if request.htmx else "archive/settings.html", context)
+
+
+@require_POST
+def settings_preview(request: AuthedRequest) -> HttpResponse:
+    """The live preview (htmx, as you type), or the whole page for a browser without JavaScript."""
+    preview = PreviewForm(request.POST, user=request.user)
+    if request.htmx:
+        return render(request, "archive/settings.html#export-preview", {"preview": _preview(request, preview)})
+    form = ExportSettingsForm(request.POST, instance=ExportSettings.for_user(request.user))
+    return render(request, "archive/settings.html", _settings_context(request, form, preview))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import random
 import re
 import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
+
+from highlights import search
 
 
 def fingerprint(text: str) -> str:
@@ -30,11 +36,25 @@ class LocationKind(models.TextChoices):
     ORDER = "order", "Order"
 
 
+class TagQuerySet(models.QuerySet["Tag"]):
+    def named(self, name: str) -> TagQuerySet:
+        """Tags called `name`, whatever the case (as the unique constraint on lower(name) sees it)."""
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(models.Value(name.strip())))
+
+
 class Tag(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=200)
     sources = models.ManyToManyField("archive.Source", related_name="tags", blank=True)
+    highlight_count = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Shown highlights carrying it; kept by database triggers (highlights migration 0003).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = [Lower("name")]
@@ -45,15 +65,123 @@ class Tag(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.name = self.name.strip()
+        if (
+            not self._state.adding
+            and not args
+            and not kwargs.get("force_insert")
+            and kwargs.get("update_fields") is None
+        ):
+            # highlight_count belongs to the database triggers: never write back a stale one.
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if f.name not in {"id", "highlight_count"}
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("highlights:tag", args=[self.name])
+        # reverse() would leave ' ( ) = : and such as they are; a tag name is any text, so
+        # everything but "/" is percent-encoded, and "." and ".." segments too, which browsers
+        # would otherwise resolve away. Matches `tags/<path:name>/`.
+        segments = quote(self.name, safe="/").split("/")
+        name = "/".join("%2E" * len(segment) if segment in {".", ".."} else segment for segment in segments)
+        return f"{reverse('highlights:tags')}{name}/"
 
 
 class HighlightQuerySet(models.QuerySet["Highlight"]):
     def for_user(self, user: Any) -> HighlightQuerySet:
         return self.filter(user=user, deleted_at__isnull=True)
+
+    def live(self, user: Any) -> HighlightQuerySet:
+        """The user's highlights that are shown: neither they nor their source deleted."""
+        return self.for_user(user).filter(source__deleted_at__isnull=True)
+
+    def matching(self, q: str) -> HighlightQuerySet:
+        """Highlights whose text or note matches `q` (web-search syntax, English stemming).
+
+        See `highlights.search` for how Chinese and Japanese terms and the word still being
+        typed are matched.
+        """
+        parsed = search.parse(q)
+        if not parsed:
+            return self.none()
+        condition = models.Q(search_vector=search.fts_query(parsed))
+        if substring := search.substring_condition(parsed, ["text", "note"], search.cjk_bigrams("text", "note")):
+            condition |= substring
+        return self.filter(condition)
+
+    def ranked(self, q: str) -> HighlightQuerySet:
+        """Annotate `rank` for `q` and put the best first (then the newest)."""
+        query = search.fts_query(search.parse(q))
+        return self.annotate(rank=SearchRank(models.F("search_vector"), query)).order_by(
+            "-rank", models.F("highlighted_at").desc(nulls_last=True), "-pk"
+        )
+
+    def search(self, q: str) -> HighlightQuerySet:
+        """Highlights matching `q`, annotated with `rank`, best first."""
+        return self.matching(q).ranked(q)
+
+    def with_snippets(self, q: str) -> HighlightQuerySet:
+        """Add `text_headline` and `note_headline`: ts_headline of each, matches marked.
+
+        Apply to one page of results only: Postgres computes these per returned row.
+        """
+        parsed = search.parse(q)
+        if not parsed:
+            return self
+        query = search.fts_query(parsed)
+        options = {
+            "config": search.CONFIG,
+            "start_sel": search.START,
+            "stop_sel": search.STOP,
+            "max_words": 45,
+            "min_words": 20,
+        }
+        return self.annotate(
+            text_headline=SearchHeadline(search.headline_source("text"), query, **options),
+            note_headline=SearchHeadline(search.headline_source("note"), query, **options),
+        )
+
+    def random_for(self, user: Any, exclude: int | None = None) -> Highlight | None:
+        """One of the user's highlights at random, cheaply at any size: no ORDER BY random().
+
+        Reads the smallest and largest id (two index probes), picks a number between them and
+        takes the first live highlight at or after it, on the (user, id) index. Gaps in the ids
+        make some highlights a little likelier than others, which resurfacing can live with.
+        `exclude` (the one shown last time) is skipped when there is another to show.
+        """
+        bounds = self.filter(user=user, deleted_at__isnull=True).aggregate(low=models.Min("pk"), high=models.Max("pk"))
+        if bounds["low"] is None:
+            return None
+        live = self.live(user)
+        candidates = live.exclude(pk=exclude) if exclude else live
+        pivot = random.randint(bounds["low"], bounds["high"])
+        picked = candidates.filter(pk__gte=pivot).order_by("pk").first() or candidates.order_by("pk").first()
+        if picked is None and exclude:
+            return live.order_by("pk").first()  # the one shown last time is the only one
+        return picked
+
+    def on_this_day(self, day: dt.date | None = None, limit: int = 5, years: int = 30) -> HighlightQuerySet:
+        """The newest `limit` highlights made on this calendar day (in the site's time zone) in
+        earlier years.
+
+        One range per year, each read newest first from the (user, highlighted_at) index and
+        cut at `limit`, joined with UNION ALL: Postgres merges a few index rows instead of
+        reading every highlight of those days. The result is a combined query: slice or list
+        it, don't filter it further.
+        """
+        day = day or timezone.localdate()
+        parts = []
+        for year in range(day.year - 1, day.year - years - 1, -1):
+            try:
+                then = day.replace(year=year)
+            except ValueError:  # 29 February in a year without one
+                continue
+            start = timezone.make_aware(dt.datetime.combine(then, dt.time.min))
+            end = timezone.make_aware(dt.datetime.combine(then + dt.timedelta(days=1), dt.time.min))
+            in_range = self.filter(highlighted_at__gte=start, highlighted_at__lt=end)
+            parts.append(in_range.order_by(models.F("highlighted_at").desc(nulls_last=True), "-pk")[:limit])
+        if not parts:
+            return self.none()
+        return parts[0].union(*parts[1:], all=True).order_by("-highlighted_at")[:limit]
 
 
 class Highlight(models.Model):
@@ -102,8 +230,29 @@ class Highlight(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="highlight_search_vector"),
             GinIndex(OpClass("text", name="gin_trgm_ops"), name="highlight_text_trigram"),
+            # Chinese and Japanese, which full-text search cannot cut into words: an index of the
+            # character pairs (bigrams) of text and note, for `highlights.search` to find candidates.
+            GinIndex(search.cjk_bigrams("text", "note"), name="highlight_cjk_bigrams"),
             models.Index(fields=["source", "position"], name="highlight_source_position"),
-            models.Index(fields=["user", "-highlighted_at"], name="highlight_user_highlighted"),
+            models.Index(
+                "user",
+                models.F("highlighted_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="highlight_user_highlighted",
+            ),
+            models.Index(fields=["user", "id"], name="highlight_user_id"),
+            models.Index(
+                fields=["source"],
+                condition=models.Q(favorite=True, deleted_at__isnull=True),
+                name="highlight_favorite_source",
+            ),
+            models.Index(
+                "user",
+                models.F("highlighted_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                condition=models.Q(favorite=True, deleted_at__isnull=True),
+                name="highlight_favorite_user",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,3 +265,19 @@ class Highlight(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("highlights:detail", args=[self.pk])
+
+    @property
+    def location_label(self) -> str:
+        """Where it is in its source, as a reader says it: "Page 12 · Location 335", "0:00:02"."""
+        parts = []
+        if self.page and self.location_kind != LocationKind.PAGE:
+            parts.append(f"Page {self.page}")
+        if self.location:
+            if self.location_kind == LocationKind.LOCATION:
+                parts.append(f"Location {self.location}")
+            elif self.location_kind == LocationKind.PAGE:
+                parts.append(f"Page {self.location}")
+            elif self.location_kind in (LocationKind.TIME, LocationKind.NONE):
+                parts.append(self.location)
+            # Offsets and order numbers are bookkeeping of the exporting app, not places a reader finds.
+        return " · ".join(parts)

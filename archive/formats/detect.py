@@ -8,9 +8,10 @@ from types import ModuleType
 
 from archive.formats.document import ParseError, ParseResult
 
-# Most specific first: a Kindle or CSV file is never mistaken for Markdown, and an Omnivore note
-# (also Markdown) is claimed before the general Readwise/Obsidian reader sees it.
-PARSER_MODULES = ("kindle", "readwise_csv", "omnivore", "readwise_markdown")
+# Most specific first: a JSON backup opens with its own keys, a Kindle or CSV file is never
+# mistaken for Markdown, and an Omnivore note (also Markdown) is claimed before the general
+# Readwise/Obsidian reader sees it.
+PARSER_MODULES = ("commonplace_json", "kindle", "readwise_csv", "omnivore", "readwise_markdown")
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -90,9 +91,14 @@ def _decode_lines(data: bytes) -> tuple[str, list[int]]:
     return "\n".join(lines), legacy
 
 
+# Every format shows itself in its first lines; sniffing a 50 MB file whole would only be slow.
+SNIFF_WINDOW = 256 * 1024
+
+
 def detect(text: str) -> ModuleType | None:
+    head = text[:SNIFF_WINDOW]
     for module in parsers():
-        if module.sniff(text):
+        if module.sniff(head):
             return module
     return None
 
@@ -105,8 +111,13 @@ def parse(data: bytes) -> ParseResult:
     module = detect(text)
     if module is None:
         raise UnknownFormat(
-            "not a format Commonplace reads (Readwise Markdown or CSV, Kindle My Clippings.txt, Omnivore Markdown)"
+            "not a format Commonplace reads (Readwise Markdown, CSV or JSON, Kindle My Clippings.txt, "
+            "Omnivore Markdown, a Commonplace JSON backup)"
         )
-    result: ParseResult = module.parse(text)
+    try:
+        result: ParseResult = module.parse(text)
+    except RecursionError:
+        # Pathological nesting (thousands of brackets, quotes or list levels) in any parser.
+        raise ParseError("the file nests brackets, quotes or lists too deeply to be an export") from None
     result.warnings[:0] = warnings
     return result

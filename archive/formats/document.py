@@ -48,9 +48,14 @@ class Highlight:
     url: str = ""  # the highlight's own link ("View Highlight", "View Tweet", Omnivore anchor)
     external_id: str = ""  # an id the origin app gave the highlight, e.g. Readwise's 687119130
     color: str = ""
-    highlighted_at: dt.datetime | None = None  # naive; the exporting tool's local time
+    highlighted_at: dt.datetime | None = None  # naive (the exporting tool's local time), or aware
     favorite: bool = False
     page: str = ""  # the printed page, where the origin names one (Kindle); "" when it does not
+    # Commonplace's own bookkeeping, carried only by its JSON backup (`commonplace_json`) so that
+    # a restore is exact; every other format leaves them empty. Aware datetimes.
+    created_at: dt.datetime | None = None  # when it came into Commonplace
+    edited_at: dt.datetime | None = None  # when its owner last changed it in Commonplace
+    deleted_at: dt.datetime | None = None  # in the trash since
 
 
 @dataclass
@@ -62,7 +67,7 @@ class Document:
     url: str = ""
     category: Category = Category.NONE
     origin: str = ""  # the app it was read in: reader, kindle, instapaper, omnivore, ...
-    saved_at: dt.datetime | None = None  # naive; when the reader saved/added it
+    saved_at: dt.datetime | None = None  # when the reader saved/added it; naive or aware, as above
     published_at: dt.date | None = None
     cover_url: str = ""
     tags: list[str] = field(default_factory=list)  # document tags
@@ -71,6 +76,11 @@ class Document:
     external_id: str = ""  # the origin's id for the document (Readwise book id, ASIN, Omnivore id)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown front-matter keys, in order
     highlights: list[Highlight] = field(default_factory=list)
+    # Bookkeeping, as on `Highlight`: only the JSON backup carries it.
+    created_at: dt.datetime | None = None
+    edited_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = None
+    last_highlighted_at: dt.datetime | None = None
 
     @property
     def name(self) -> str:

@@ -120,6 +120,7 @@ def parse(text: str) -> ParseResult:
     header: list[str] | None = None
     row_number = 0
     line = 1
+    has_binary = _BINARY.search(text) is not None  # one pass over the text, not one per cell
     while True:
         try:
             row = next(reader)
@@ -132,7 +133,7 @@ def parse(text: str) -> ParseResult:
             continue
         row_number += 1
         where = f"Row {row_number} (line {start_line})"
-        junk = next((cell for cell in row if _BINARY.search(cell)), None)
+        junk = next((cell for cell in row if _BINARY.search(cell)), None) if has_binary else None
         if junk is not None:
             char = _BINARY.search(junk).group()  # type: ignore[union-attr]
             raise ParseError(f"{where} contains binary data (U+{ord(char):04X}); this is not a text CSV.")
@@ -146,9 +147,9 @@ def parse(text: str) -> ParseResult:
             continue
         if len(row) != len(header):
             raise ParseError(f"{where} has {len(row)} cells, but the header has {len(header)}.")
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
-        cells = dict(zip(header, (_unescape(cell) for cell in row), strict=True))
+        cells = dict(zip(header, [_unescape(cell) if cell[:1] == "'" else cell for cell in row], strict=True))
         _read_row(cells, where, documents, seen_rows, result)
     if header is None:
         raise ParseError("The file is empty: there is no Readwise CSV header.")

@@ -266,6 +266,7 @@ class _Tail:
     location: str = ""
     block_id: str = ""
     refs: list[str] = field(default_factory=list)
+    located: bool = False  # a locator was there (it may be an empty `([View Highlight]())`)
 
 
 def _split_tail(line: str, footnotes: Container[str]) -> _Tail:
@@ -283,6 +284,7 @@ def _split_tail(line: str, footnotes: Container[str]) -> _Tail:
         tail.text = line[: m.start()]
         tail.url = m["url"]
         tail.kind, tail.location = _location_label(m["label"])
+        tail.located = True
     return tail
 
 
@@ -856,7 +858,7 @@ class _Parser:
         assert cur is not None
         text = "\n".join([*body[:-1], tail.text]).strip()
         pending, cur.pending = cur.pending, {}
-        if not text:
+        if not text and not tail.located:  # a bare locator is a note-only highlight (see `render`)
             self.skipped += 1
             self.warnings.append(f"line {i + 1}: a highlight without text; skipped")
             return None
@@ -1125,6 +1127,7 @@ def _compatible(a: str, b: str) -> bool:
 def _same_highlight(a: Highlight, b: Highlight) -> bool:
     return (
         a.text == b.text
+        and (bool(a.text) or a.note == b.note)  # note-only highlights are told apart by their notes
         and _compatible(a.url, b.url)
         and _compatible(a.external_id, b.external_id)
         and (
@@ -1254,13 +1257,14 @@ def _text_lines(h: Highlight, space: str) -> tuple[list[str], list[tuple[str, st
     """The highlight's text lines with its locator on the last, and keys for what it left out.
 
     A text whose last line would lose something when read (it ends like a locator or a block id)
-    gets an empty `([View Highlight]())`, which is what reading takes off instead.
+    gets an empty `([View Highlight]())`, which is what reading takes off instead; so does an
+    empty text (a note without a highlight, as Kindle keeps them), so that it reads as one.
     """
     locator, keys = _locator(h, space)
     lines = h.text.split("\n")
     if not locator:
         tail = _split_tail(lines[-1], ())
-        if tail.text != lines[-1] or tail.block_id:
+        if not h.text or tail.text != lines[-1] or tail.block_id:
             locator = " ([View Highlight]())"
     lines[-1] += locator
     return lines, keys

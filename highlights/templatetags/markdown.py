@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from functools import lru_cache
 
 import nh3
@@ -22,14 +24,46 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>|<br\s*/?>|<hr\s*/?>")
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False: raw HTML in an import is shown as text, not interpreted.
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("strikethrough")
 
 
+# Most highlights are one line of plain prose. Those skip the Markdown parser and the sanitiser
+# (which cost about a millisecond each, too much for a page of a hundred highlights) when nothing
+# in them could mean Markdown or HTML; the result is the same string the full path makes, which
+# tests/highlights/test_markdown.py checks against generated text.
+_MARKUP = re.compile(r"[\x00-\x1f\x7f\ufeff*_\[\]<`\\!~#|]|&(?:#|[A-Za-z][A-Za-z0-9]*;)")
+_BLOCK_START = re.compile(r"(?:[-+>=]|\d{1,9}[.)](?:\s|$))")
+
+
+def _plain_paragraph(text: str) -> str | None:
+    """The rendered HTML of a one-line, markup-free text, or None when the parser is needed."""
+    stripped = text.strip(" ")
+    if (
+        not stripped
+        or stripped != stripped.strip()  # other whitespace at either end, which the parser trims
+        or _MARKUP.search(text)
+        or _BLOCK_START.match(stripped)
+        or len(text) - len(text.lstrip(" ")) > 3  # indented code
+    ):
+        return None
+    return "<p>" + stripped.replace("&", "&amp;").replace(">", "&gt;").replace("\xa0", "&nbsp;") + "</p>\n"
+
+
 def render_markdown(text: str) -> str:
-    html = _parser().render(text or "")
+    if (plain := _plain_paragraph(text or "")) is not None:
+        return plain
+    return _render_markdown(text or "")
+
+
+@lru_cache(maxsize=2048)
+def _render_markdown(text: str) -> str:
+    html = _parser().render(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -42,3 +76,10 @@ def render_markdown(text: str) -> str:
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> SafeString:
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3 just above
+
+
+@register.filter(name="markdown_text")
+def markdown_text_filter(text: str) -> str:
+    """The words of the Markdown without its markup, as plain text (escaped again on output)."""
+    rendered = _BLOCK_END.sub(" ", _parser().render(text or ""))
+    return " ".join(html.unescape(nh3.clean(rendered, tags=set())).split())

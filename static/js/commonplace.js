@@ -61,3 +61,40 @@ function setUpDropzone(form) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-dropzone]").forEach(setUpDropzone);
 });
+
+// Browsing: filters, search, "Load more". htmx does the requests; these are the small glue bits.
+document.documentElement.classList.add("js");
+
+// "/" anywhere but in a text field focuses the search field (the page's own, else the header's).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const active = event.target;
+  if (active instanceof Element && (active.closest("input, textarea, select") || active.isContentEditable)) return;
+  const field = document.querySelector("[data-search-input]") || document.querySelector("[data-search-shortcut]");
+  if (!field) return;
+  event.preventDefault();
+  field.focus();
+  field.select();
+});
+
+// A changed select or checkbox in a filter bar refreshes the results at once; text fields have
+// their own debounced trigger, and their "change" on blur would only repeat the same request.
+document.addEventListener("change", (event) => {
+  const control = event.target;
+  if (!(control instanceof Element)) return;
+  const form = control.closest("form[data-filters]");
+  if (!form || control.matches('input[type="search"], input[type="text"]')) return;
+  if (window.htmx) {
+    window.htmx.trigger(form, "filters-changed");
+  } else {
+    form.requestSubmit();
+  }
+});
+
+// After "Load more", move keyboard focus to the first item that arrived (the button is gone).
+document.addEventListener("htmx:afterSwap", (event) => {
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!(trigger instanceof Element) || !trigger.hasAttribute("data-load-more")) return;
+  const starts = event.detail.target.querySelectorAll("[data-page-start]");
+  if (starts.length) starts[starts.length - 1].focus({ preventScroll: true });
+});

@@ -298,3 +298,41 @@ class ConcurrentImportTests(TransactionTestCase):
         assert Source.objects.count() == 1
         assert Highlight.objects.count() == 3
         assert Tag.objects.count() == 1
+
+
+class PrefixTests(TestCase):
+    """A truncated copy adds nothing; a highlight extended later replaces its shorter self."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.user = make_user()
+
+    def clippings(self, *texts: str) -> bytes:
+        entry = "Book (Author)\n- Your Highlight on Location {0}-{1} | Added on Monday, 1 January 2024 10:00:00\n\n{2}\n==========\n"
+        return "".join(entry.format(10 * i, 10 * i + 5, text) for i, text in enumerate(texts, 1)).encode()
+
+    def test_it_treats_a_shorter_copy_as_already_there(self) -> None:
+        one(self.user, "a.txt", self.clippings("The whole of the long sentence, every word.", "Another one entirely."))
+        outcome = one(self.user, "a.txt", self.clippings("The whole of the long sent"))
+        assert outcome.status == "unchanged"
+        assert Highlight.objects.count() == 2
+
+    def test_it_extends_a_highlight_made_longer_later(self) -> None:
+        one(self.user, "a.txt", self.clippings("The whole of the long sent"))
+        outcome = one(self.user, "a.txt", self.clippings("The whole of the long sentence, every word."))
+        assert (outcome.highlights_created, outcome.highlights_updated) == (0, 1)
+        [highlight] = Highlight.objects.all()
+        assert highlight.text == "The whole of the long sentence, every word."
+        again = one(self.user, "a.txt", self.clippings("The whole of the long sentence, every word."))
+        assert again.status == "unchanged"
+
+    def test_it_leaves_an_edited_highlight_alone(self) -> None:
+        one(self.user, "a.txt", self.clippings("The whole of the long sent"))
+        Highlight.objects.update(text="My version of the long sent", edited_at=timezone.now())
+        one(self.user, "a.txt", self.clippings("My version of the long sentence continues"))
+        assert list(Highlight.objects.values_list("text", flat=True)) == ["My version of the long sent"]
+
+    def test_it_keeps_short_highlights_apart(self) -> None:
+        one(self.user, "a.txt", self.clippings("Yes indeed, and more besides."))
+        outcome = one(self.user, "a.txt", self.clippings("Yes indeed"))
+        assert outcome.highlights_created == 1
