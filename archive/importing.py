@@ -269,8 +269,10 @@ def run_job(job: ImportJob) -> None:
     """Import every file of a job in order, recording each outcome and the progress as it goes."""
     job.status = ImportJob.Status.RUNNING
     job.save(update_fields=["status"])
-    for upload in job.files.filter(status=ImportFile.Status.PENDING).order_by("position"):
-        outcomes = import_paths(job.user, [(upload.name, bytes(upload.data or b""))])
+    # One upload's bytes in memory at a time, not the whole job's.
+    for upload in job.files.filter(status=ImportFile.Status.PENDING).defer("data").order_by("position"):
+        data = ImportFile.objects.filter(pk=upload.pk).values_list("data", flat=True).get()
+        outcomes = import_paths(job.user, [(upload.name, bytes(data or b""))])
         _record(upload, outcomes)
         ImportJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
     job.refresh_from_db()
