@@ -44,6 +44,22 @@ class ImportForm(forms.Form):
         ]
 
 
+class IdsField(forms.Field):
+    """Database ids from a repeated query parameter (`?source=3&source=7`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value not in (None, "") else []
+        try:
+            ids = [int(v) for v in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Ids are whole numbers.", code="invalid") from None
+        if any(not 0 < i < 2**63 for i in ids):
+            raise forms.ValidationError("No such id.", code="invalid")
+        return ids
+
+
 class ExportSettingsForm(forms.ModelForm):
     """The Markdown layout, and the user's own template (checked before it is saved)."""
 
@@ -121,12 +137,7 @@ class ExportForm(forms.Form):
     origin = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     favorites = forms.BooleanField(required=False, label="Only sources with a favourite highlight")
     q = forms.CharField(required=False, max_length=500, label="Search")
-    source = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.MultipleHiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Any id is acceptable here; the selection is always scoped to the user's own sources.
-        self.fields["source"].choices = [(v, v) for v in (self.data.getlist("source") if self.data else [])]  # type: ignore[attr-defined]
+    source = IdsField(required=False)  # any ids: a selection only ever holds the user's own sources
 
     def selection(self) -> dict[str, Any]:
         return {key: self.cleaned_data.get(key) for key in exporting.SELECTION_KEYS}

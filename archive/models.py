@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models.functions import Coalesce, Concat, Lower, NullIf
+from django.db.models.functions import Coalesce, Concat, Left, Lower, NullIf
 from django.urls import reverse
 
 
@@ -52,23 +52,27 @@ class Author(models.Model):
         return reverse("highlights:author", args=[self.pk])
 
 
-# Expressions shared by the library's sorts and search and the indexes that serve them: an index
-# is only used when the query repeats its expression exactly, so both are built here. (Linguistic
-# ordering would need an ICU collation, which not every Postgres build has; lower() works anywhere.)
-def sort_title() -> Lower:
+# The library's sort keys, stored (generated columns) so the indexes that serve the sorts hold
+# plain columns and a deep page can be skipped to from the index alone. Cut at 200 characters:
+# a key must fit in a btree entry, whatever the title. (Linguistic ordering would need an ICU
+# collation, which not every Postgres build has; lower() works anywhere.)
+def sort_title() -> Left:
     """The title a reader sees, for ordering, case ignored."""
-    return Lower(Coalesce(NullIf("display_title", models.Value("")), "title"))
+    return Left(Lower(Coalesce(NullIf("display_title", models.Value("")), "title")), 200)
 
 
-def sort_author() -> Lower:
-    """The exported author string, for ordering, case ignored; sources without one are NULL."""
-    return Lower(NullIf("author_text", models.Value("")))
+def sort_author() -> Left:
+    """The exported author string, for ordering, case ignored; NULL for sources without one."""
+    return Left(Lower(NullIf("author_text", models.Value(""))), 200)
 
 
 def search_text() -> Concat:
     """Titles and author in one string, for substring (trigram) search of sources."""
     space = models.Value(" ")
     return Concat("display_title", space, "title", space, "author_text", output_field=models.TextField())
+
+
+LIVE = models.Q(deleted_at__isnull=True)
 
 
 class SourceQuerySet(models.QuerySet["Source"]):
@@ -126,6 +130,8 @@ class Source(models.Model):
         help_text="Last changed by its owner in Commonplace; re-imports leave it alone.",
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
+    title_key = models.GeneratedField(expression=sort_title(), output_field=models.TextField(), db_persist=True)
+    author_key = models.GeneratedField(expression=sort_author(), output_field=models.TextField(), db_persist=True)
     search_vector = models.GeneratedField(
         expression=SearchVector(
             "display_title",
@@ -146,19 +152,32 @@ class Source(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="source_search_vector"),
             GinIndex(OpClass(search_text(), name="gin_trgm_ops"), name="source_text_trigram"),
-            # One index per library sort, each matching its ORDER BY exactly.
+            # One index per library sort, each matching its ORDER BY exactly, of live sources
+            # only, and holding every column the sort reads: a deep page is counted off in the
+            # index without touching the table.
             models.Index(
                 "user",
                 models.F("last_highlighted_at").desc(nulls_last=True),
                 models.F("id").desc(),
+                condition=LIVE,
                 name="source_user_last_highlighted",
             ),
             models.Index(fields=["user", "-created_at"], name="source_user_created"),
-            models.Index("user", sort_title(), "id", name="source_user_title"),
-            models.Index("user", sort_author(), sort_title(), "id", name="source_user_author"),
             models.Index(
-                "user", models.F("highlight_count").desc(), models.F("id").desc(), name="source_user_highlight_count"
+                "user", models.F("created_at").desc(), models.F("id").desc(), condition=LIVE, name="source_user_added"
             ),
+            models.Index(fields=["user", "title_key", "id"], condition=LIVE, name="source_user_title"),
+            models.Index(fields=["user", "author_key", "title_key", "id"], condition=LIVE, name="source_user_author"),
+            models.Index(
+                "user",
+                models.F("highlight_count").desc(),
+                models.F("id").desc(),
+                condition=LIVE,
+                name="source_user_highlight_count",
+            ),
+            # The filter bar's origins (read by a skip scan), and the few deleted sources.
+            models.Index(fields=["user", "origin"], condition=LIVE, name="source_user_origin"),
+            models.Index(fields=["user"], condition=models.Q(deleted_at__isnull=False), name="source_user_deleted"),
         ]
 
     def __str__(self) -> str:

@@ -198,18 +198,25 @@ def _export_summary(request: AuthedRequest, form: ExportForm) -> dict[str, objec
     }
 
 
+def _export_context(request: AuthedRequest, form: ExportForm) -> dict[str, object]:
+    user = request.user
+    return {
+        "form": form,
+        **_export_summary(request, form),
+        "tags": Tag.objects.filter(user=user).values_list("name", flat=True)[:500],
+        "authors": Author.objects.filter(user=user, sources__deleted_at__isnull=True).distinct()[:500],
+        "in_trash": Source.objects.filter(user=user, deleted_at__isnull=False).count(),
+        "preferences": ExportSettings.for_user(user),
+    }
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def export_page(request: AuthedRequest) -> HttpResponse:
     form = ExportForm(request.GET or None)
-    context: dict[str, object] = {"form": form, **_export_summary(request, form)}
     if request.htmx:
-        return render(request, "archive/export.html#summary", context)
-    context["tags"] = Tag.objects.filter(user=request.user).values_list("name", flat=True)[:500]
-    context["authors"] = Author.objects.filter(user=request.user, sources__deleted_at__isnull=True).distinct()[:500]
-    context["in_trash"] = Source.objects.filter(user=request.user, deleted_at__isnull=False).count()
-    context["preferences"] = ExportSettings.for_user(request.user)
-    return render(request, "archive/export.html", context)
+        return render(request, "archive/export.html#summary", {"form": form, **_export_summary(request, form)})
+    return render(request, "archive/export.html", _export_context(request, form))
 
 
 @require_GET
@@ -217,8 +224,7 @@ def export_download(request: AuthedRequest) -> HttpResponseBase:
     """The selection as a streamed zip of Markdown, CSV, or JSON backup."""
     form = ExportForm(request.GET)
     if not form.is_valid():
-        context = {"form": form, **_export_summary(request, ExportForm())}
-        return render(request, "archive/export.html", context, status=400)
+        return render(request, "archive/export.html", _export_context(request, form), status=400)
     selection, kind = form.selection(), form.chosen_format
     sources = exporting.select_sources(request.user, selection, trash=kind == ExportForm.Format.JSON)
     if not sources.exists():

@@ -421,11 +421,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--json", type=Path, help="write the figures here as JSON")
     add("--markdown", type=Path, help="write the machine and the figures here as Markdown")
     add("--quick", action="store_true", help="few requests, a short load test (what the test suite runs)")
-    add("--requests", type=int, help="timed requests per page (default 50; 5 with --quick)")
+    add("--requests", type=int, help="timed requests per page (default 50; 3 with --quick)")
     add("--page-budget", type=float, default=20.0, help="seconds after which a slow page stops early (default 20)")
     add("--only", default="", help="comma-separated page slugs to measure (default: all)")
     add("--floor-repeats", type=int, help="times each SQL statement is re-run for the floor (default 5)")
-    add("--load-seconds", type=int, help="length of the load test (default 20; 3 with --quick)")
+    add("--load-seconds", type=int, help="length of the load test (default 20; 2 with --quick)")
     add("--load-connections", type=int, default=8, help="concurrent connections of the load test (default 8)")
     add("--load-tool", choices=["auto", "wrk", "python"], default="auto", help="default: wrk when installed")
     add("--flow-timeout", type=float, default=75.0, help="seconds before an import or export is stopped (default 75)")
@@ -436,9 +436,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--jobs", type=int, help="seeding processes (default: the cores, at most 4)")
     add("--skip", default="", help="comma-separated phases to leave out: pages,load,export,import")
     args = parser.parse_args(argv)
-    args.requests = args.requests or (5 if args.quick else 50)
+    args.requests = args.requests or (3 if args.quick else 50)
     args.floor_repeats = args.floor_repeats or (1 if args.quick else 5)
-    args.load_seconds = args.load_seconds or (3 if args.quick else 20)
+    args.load_seconds = args.load_seconds or (2 if args.quick else 20)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
 

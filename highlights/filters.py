@@ -31,18 +31,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 
-from archive.models import Source, SourceAuthor, search_text, sort_author, sort_title
+from archive.models import Source, SourceAuthor, search_text
 from highlights import search
 from highlights.forms import FilterForm, Filters, SearchForm
-from highlights.models import Highlight, Tag
+from highlights.models import Highlight, Tag, TagSource
 
 SOURCE_ORDER: dict[str, list[Any]] = {
     "recent": [F("last_highlighted_at").desc(nulls_last=True), F("id").desc()],
     "added": [F("created_at").desc(), F("id").desc()],
-    "title": [sort_title(), "id"],
-    "author": [OrderBy(sort_author(), nulls_last=True), sort_title(), "id"],
+    "title": ["title_key", "id"],
+    "author": [F("author_key").asc(nulls_last=True), "title_key", "id"],
     "count": [F("highlight_count").desc(), F("id").desc()],
 }
 HIGHLIGHT_ORDER: dict[str, list[Any]] = {
@@ -94,8 +95,7 @@ def first_matches(user: Any, q: str, params: Params, limit: int) -> list[int]:
     only these (`search_highlights(..., among=ids)`) and says "more than ..." past them.
     """
     form = SearchForm(params)
-    matches = apply_highlight_filters(Highlight.objects.live(user), user, form.filters).matching(q)
-    return list(matches.order_by("-pk").values_list("pk", flat=True)[:limit])
+    return apply_highlight_filters(Highlight.objects.live(user), user, form.filters).newest_matching_ids(q, limit)
 
 
 def search_sources(user: Any, q: str, params: Params) -> QuerySet[Source]:
@@ -113,6 +113,31 @@ def search_sources(user: Any, q: str, params: Params) -> QuerySet[Source]:
     )
 
 
+ORIGINS_SQL = """
+WITH RECURSIVE found(origin) AS (
+    (SELECT origin FROM archive_source
+     WHERE user_id = %(user)s AND deleted_at IS NULL AND origin > '' ORDER BY origin LIMIT 1)
+    UNION ALL
+    SELECT (SELECT s.origin FROM archive_source AS s
+            WHERE s.user_id = %(user)s AND s.deleted_at IS NULL AND s.origin > found.origin
+            ORDER BY s.origin LIMIT 1)
+    FROM found WHERE found.origin IS NOT NULL
+)
+SELECT origin FROM found WHERE origin IS NOT NULL
+"""
+
+
+def source_origins(user: Any) -> list[str]:
+    """The apps the user's sources were read in, sorted: the choices of the `origin` filter.
+
+    A skip scan of the (user, origin) index, one probe per origin, rather than reading every
+    source to find the handful of distinct values.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(ORIGINS_SQL, {"user": user.pk})
+        return [origin for (origin,) in cursor.fetchall()]
+
+
 def _tag_ids(user: Any, name: str) -> QuerySet[Tag]:
     return Tag.objects.filter(user=user).named(name).values("pk")
 
@@ -127,9 +152,8 @@ def apply_source_filters(sources: QuerySet[Source], user: Any, filters: Filters)
     if filters.tag:
         tags = _tag_ids(user, filters.tag)
         tagged = Tag.sources.through.objects.filter(tag__in=tags).values("source_id")
-        with_tagged_highlights = Highlight.objects.filter(user=user, deleted_at__isnull=True, tags__in=tags).values(
-            "source_id"
-        )
+        # TagSource (kept by triggers): a row per source, not one per tagged highlight.
+        with_tagged_highlights = TagSource.objects.filter(tag__in=tags, highlight_count__gt=0).values("source_id")
         sources = sources.filter(Q(pk__in=tagged) | Q(pk__in=with_tagged_highlights))
     if filters.favorites:
         sources = sources.filter(

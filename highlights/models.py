@@ -13,7 +13,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector, SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,36 @@ def fingerprint(text: str) -> str:
     """What makes two highlights of one source the same, whatever whitespace or case changed."""
     normal = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+RECOUNT_SQL = """
+UPDATE archive_source AS s SET highlight_count = coalesce(
+    (SELECT count(*) FROM highlights_highlight AS h WHERE h.source_id = s.id AND h.deleted_at IS NULL), 0
+) WHERE %(user)s IS NULL OR s.user_id = %(user)s;
+UPDATE highlights_tag AS t SET highlight_count = coalesce((
+    SELECT count(*) FROM highlights_highlight_tags AS ht
+    JOIN highlights_highlight AS h ON h.id = ht.highlight_id AND h.deleted_at IS NULL
+    JOIN archive_source AS s ON s.id = h.source_id AND s.deleted_at IS NULL
+    WHERE ht.tag_id = t.id
+), 0) WHERE %(user)s IS NULL OR t.user_id = %(user)s;
+DELETE FROM highlights_tagsource AS ts USING highlights_tag AS t
+WHERE t.id = ts.tag_id AND (%(user)s IS NULL OR t.user_id = %(user)s);
+INSERT INTO highlights_tagsource (tag_id, source_id, highlight_count)
+SELECT ht.tag_id, h.source_id, count(*) FROM highlights_highlight_tags AS ht
+JOIN highlights_highlight AS h ON h.id = ht.highlight_id AND h.deleted_at IS NULL
+JOIN highlights_tag AS t ON t.id = ht.tag_id AND (%(user)s IS NULL OR t.user_id = %(user)s)
+GROUP BY ht.tag_id, h.source_id;
+"""
+
+
+def recount(user: Any = None) -> None:
+    """Recompute Source.highlight_count, Tag.highlight_count and TagSource (of one user, or everyone).
+
+    Triggers keep both counts; call this only after writing with triggers disabled (a bulk
+    seed with `ALTER TABLE ... DISABLE TRIGGER USER`).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(RECOUNT_SQL, {"user": getattr(user, "pk", user)})
 
 
 class LocationKind(models.TextChoices):
@@ -86,13 +116,37 @@ class Tag(models.Model):
         return f"{reverse('highlights:tags')}{name}/"
 
 
+class TagSource(models.Model):
+    """How many of a source's highlights (not deleted) carry a tag; kept by database triggers.
+
+    Lets the library find the sources with highlights carrying a tag by reading a row per
+    source, not one per highlight (a big tag has tens of thousands).
+    """
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.ForeignKey("archive.Source", on_delete=models.CASCADE, related_name="+")
+    highlight_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "source"], name="tag_source_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.source_id}: {self.highlight_count}"
+
+
 class HighlightQuerySet(models.QuerySet["Highlight"]):
     def for_user(self, user: Any) -> HighlightQuerySet:
         return self.filter(user=user, deleted_at__isnull=True)
 
     def live(self, user: Any) -> HighlightQuerySet:
-        """The user's highlights that are shown: neither they nor their source deleted."""
-        return self.for_user(user).filter(source__deleted_at__isnull=True)
+        """The user's highlights that are shown: neither they nor their source deleted.
+
+        Deleted sources are few, so they are left out by id (NOT IN a small set read from a
+        partial index) rather than by joining every highlight to its source.
+        """
+        sources = self.model._meta.get_field("source").related_model._base_manager  # archive.Source
+        deleted = sources.filter(user=user, deleted_at__isnull=False).values("pk")
+        return self.for_user(user).exclude(source_id__in=deleted)
 
     def matching(self, q: str) -> HighlightQuerySet:
         """Highlights whose text or note matches `q` (web-search syntax, English stemming).
@@ -107,6 +161,22 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
         if substring := search.substring_condition(parsed, ["text", "note"], search.cjk_bigrams("text", "note")):
             condition |= substring
         return self.filter(condition)
+
+    def newest_matching_ids(self, q: str, limit: int) -> list[int]:
+        """The ids of the `limit` newest highlights (of this set) matching `q`, newest first.
+
+        The same matches as `matching`, found as a UNION of the full-text search and the
+        substring search instead of one OR, so that each part is read from its own index
+        alone: an OR of the two would make Postgres compute every candidate's character pairs
+        again to check it.
+        """
+        parsed = search.parse(q)
+        if not parsed:
+            return []
+        ids = self.filter(search_vector=search.fts_query(parsed)).values_list("pk", flat=True)
+        if substring := search.substring_condition(parsed, ["text", "note"], search.cjk_bigrams("text", "note")):
+            ids = ids.order_by().union(self.filter(substring).values_list("pk", flat=True).order_by())
+        return list(ids.order_by("-pk")[:limit])
 
     def ranked(self, q: str) -> HighlightQuerySet:
         """Annotate `rank` for `q` and put the best first (then the newest)."""
@@ -140,15 +210,24 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
             note_headline=SearchHeadline(search.headline_source("note"), query, **options),
         )
 
-    def random_for(self, user: Any, exclude: int | None = None) -> Highlight | None:
+    def bounds(self, user: Any) -> dict[str, Any]:
+        """The user's smallest and largest highlight id and earliest highlighted-at, in one
+        query of index probes (each min/max is read from an end of an index)."""
+        return self.filter(user=user, deleted_at__isnull=True).aggregate(
+            low=models.Min("pk"), high=models.Max("pk"), first=models.Min("highlighted_at")
+        )
+
+    def random_for(
+        self, user: Any, exclude: int | None = None, bounds: dict[str, Any] | None = None
+    ) -> Highlight | None:
         """One of the user's highlights at random, cheaply at any size: no ORDER BY random().
 
-        Reads the smallest and largest id (two index probes), picks a number between them and
+        Picks a number between the smallest and largest id (`bounds`, read if not given) and
         takes the first live highlight at or after it, on the (user, id) index. Gaps in the ids
         make some highlights a little likelier than others, which resurfacing can live with.
         `exclude` (the one shown last time) is skipped when there is another to show.
         """
-        bounds = self.filter(user=user, deleted_at__isnull=True).aggregate(low=models.Min("pk"), high=models.Max("pk"))
+        bounds = bounds or self.bounds(user)
         if bounds["low"] is None:
             return None
         live = self.live(user)
@@ -159,29 +238,26 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
             return live.order_by("pk").first()  # the one shown last time is the only one
         return picked
 
-    def on_this_day(self, day: dt.date | None = None, limit: int = 5, years: int = 30) -> HighlightQuerySet:
+    def on_this_day(self, day: dt.date | None = None, limit: int = 5, since: int | None = None) -> HighlightQuerySet:
         """The newest `limit` highlights made on this calendar day (in the site's time zone) in
-        earlier years.
+        earlier years, back to the year `since` (the earliest highlight's; 30 years if unknown).
 
-        One range per year, each read newest first from the (user, highlighted_at) index and
-        cut at `limit`, joined with UNION ALL: Postgres merges a few index rows instead of
-        reading every highlight of those days. The result is a combined query: slice or list
-        it, don't filter it further.
+        One indexed range of (user, highlighted_at) per year, OR'ed: Postgres reads just those
+        days' highlights. The order is "-highlighted_at" (NULLS FIRST, unlike the index, and
+        no NULL is in range): ordered like the index, Postgres would rather walk it from today
+        back to last year's date than read the ranges.
         """
         day = day or timezone.localdate()
-        parts = []
-        for year in range(day.year - 1, day.year - years - 1, -1):
+        ranges = models.Q(pk__in=[])
+        for year in range(day.year - 1, (since or day.year - 30) - 1, -1):
             try:
                 then = day.replace(year=year)
             except ValueError:  # 29 February in a year without one
                 continue
             start = timezone.make_aware(dt.datetime.combine(then, dt.time.min))
             end = timezone.make_aware(dt.datetime.combine(then + dt.timedelta(days=1), dt.time.min))
-            in_range = self.filter(highlighted_at__gte=start, highlighted_at__lt=end)
-            parts.append(in_range.order_by(models.F("highlighted_at").desc(nulls_last=True), "-pk")[:limit])
-        if not parts:
-            return self.none()
-        return parts[0].union(*parts[1:], all=True).order_by("-highlighted_at")[:limit]
+            ranges |= models.Q(highlighted_at__gte=start, highlighted_at__lt=end)
+        return self.filter(ranges).order_by("-highlighted_at", "-pk")[:limit]
 
 
 class Highlight(models.Model):
@@ -241,6 +317,14 @@ class Highlight(models.Model):
                 name="highlight_user_highlighted",
             ),
             models.Index(fields=["user", "id"], name="highlight_user_id"),
+            # Which source a live highlight is in, read from the index alone: the library's tag
+            # filter goes from a tag's (possibly many thousand) highlights to their sources.
+            models.Index(
+                fields=["id"],
+                include=["source", "user"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="highlight_live_source",
+            ),
             models.Index(
                 fields=["source"],
                 condition=models.Q(favorite=True, deleted_at__isnull=True),

@@ -94,6 +94,7 @@ class ParsedQuery:
 
     raw: str
     alternatives: list[list[Term]] = field(default_factory=list)
+    last_start: int = 0  # where the last alternative begins in `raw`
 
     @property
     def terms(self) -> list[Term]:
@@ -131,6 +132,7 @@ def parse(q: str) -> ParsedQuery:
             if current:
                 parsed.alternatives.append(current)
                 current = []
+                parsed.last_start = match.end()
             continue
         if phrase is not None:
             text = " ".join(phrase.split())
@@ -148,10 +150,11 @@ def parse(q: str) -> ParsedQuery:
 
 
 def fts_query(parsed: ParsedQuery) -> SearchQuery:
-    """The full-text query: web-search syntax, or'ed with a prefix match of the word being typed."""
+    """The full-text query: web-search syntax, or'ed with the last alternative in which the word
+    being typed is matched as a prefix ("kafka or philos" also finds "philosophy")."""
     query = SearchQuery(parsed.raw, search_type="websearch", config=CONFIG)
     if word := parsed.prefix_word:
-        before = parsed.raw.rstrip()[: -len(word)]
+        before = parsed.raw.rstrip()[parsed.last_start : -len(word)]
         prefix = SearchQuery(Lexeme(word, prefix=True), config=CONFIG)
         if before.strip():
             prefix = SearchQuery(before, search_type="websearch", config=CONFIG) & prefix

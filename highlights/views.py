@@ -7,6 +7,7 @@ page, for "Load more"). Without JavaScript the same URLs answer with full pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -29,6 +31,7 @@ from highlights.filters import (
     first_matches,
     search_highlights,
     search_sources,
+    source_origins,
 )
 from highlights.forms import (
     AUTHOR_SORTS,
@@ -48,6 +51,7 @@ HIGHLIGHTS_PER_PAGE = 30
 AUTHORS_PER_PAGE = 100
 SEARCH_SOURCES_SHOWN = 5
 TAG_SOURCES_SHOWN = 12
+TAGS_IN_FILTER = 40
 COUNT_CAP = 1000  # search results are counted up to here ("1,000+"), not to the end
 RESURFACED_COOKIE = "resurfaced"
 
@@ -76,10 +80,15 @@ Defaults = dict[str, str] | None
 
 
 def paginate(
-    request: AuthedRequest, queryset: QuerySet[Any], number: int, per_page: int, defaults: Defaults = None
+    request: AuthedRequest,
+    queryset: QuerySet[Any],
+    number: int,
+    per_page: int,
+    defaults: Defaults = None,
+    fetch: Callable[[QuerySet[Any], int, int], list[Any]] | None = None,
 ) -> Page:
     offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
+    rows = fetch(queryset, offset, per_page + 1) if fetch else list(queryset[offset : offset + per_page + 1])
     page = Page(items=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page)
     if page.has_next:
         page.next_url = url_with(request, defaults, page=str(number + 1))
@@ -129,21 +138,27 @@ def respond(
 
 def _filter_choices(request: AuthedRequest) -> dict[str, Any]:
     """The options of the filter bar: two small queries, only for full pages."""
-    origins = (
-        Source.objects.for_user(request.user)
-        .exclude(origin="")
-        .order_by("origin")
-        .values_list("origin", flat=True)
-        .distinct()
-    )
-    tags = Tag.objects.filter(user=request.user).order_by(Lower("name")).values_list("name", flat=True)
-    return {"origins": list(origins), "tag_names": list(tags), "categories": CATEGORY_CHOICES}
+    # The most used tags (a select of two thousand helps nobody; /tags/ lists them all).
+    used = Tag.objects.filter(user=request.user).order_by("-highlight_count", Lower("name"))
+    tags = sorted(used.values_list("name", flat=True)[:TAGS_IN_FILTER], key=str.casefold)
+    return {"origins": source_origins(request.user), "tag_names": tags, "categories": CATEGORY_CHOICES}
 
 
 def _with_authors(sources: QuerySet[Source]) -> QuerySet[Source]:
     return sources.prefetch_related(
         Prefetch("sourceauthor_set", queryset=SourceAuthor.objects.select_related("author").order_by("position"))
     )
+
+
+def _fetch_sources(sources: QuerySet[Source], offset: int, limit: int) -> list[Source]:
+    """A page of sources with their authors. Past the first page, the ids come first, counted
+    off in a sort's index without reading the table, then just those rows (a "deferred join"):
+    page 500 costs about what page 1 does."""
+    if not offset:
+        return list(_with_authors(sources)[:limit])
+    ids = list(sources.values_list("pk", flat=True)[offset : offset + limit])
+    found = {source.pk: source for source in _with_authors(Source.objects.filter(pk__in=ids))}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _author_for(request: AuthedRequest, form: FilterForm) -> Author | None:
@@ -159,12 +174,11 @@ def library(request: AuthedRequest) -> HttpResponse:
     form = FilterForm(request.GET)
     sources = filter_sources(request.user, request.GET)
     defaults = {"sort": form.default_sort}
-    page = paginate(request, _with_authors(sources), form.page_number, SOURCES_PER_PAGE, defaults)
+    page = paginate(request, sources, form.page_number, SOURCES_PER_PAGE, defaults, _fetch_sources)
     part = fragment(request, page.number)
     context: dict[str, Any] = {"form": form, "filters": form.filters, "page": page, "sorts": SOURCE_SORTS}
     if part != "#page":
         context["total"] = sources.count()
-    if part != "#page":
         context["search_url"] = _search_url(form.filters.params())
     if not part:
         context.update(_filter_choices(request))
@@ -173,7 +187,7 @@ def library(request: AuthedRequest) -> HttpResponse:
             context.update(_resurface(request))
     response = respond(request, "highlights/library.html", context, page.number, defaults)
     if resurfaced := context.get("resurfaced"):
-        _remember_resurfaced(response, resurfaced)
+        _remember_resurfaced(request, response, resurfaced)
     return response
 
 
@@ -184,16 +198,27 @@ def _search_url(params: dict[str, str]) -> str:
 
 def _resurface(request: AuthedRequest) -> dict[str, Any]:
     shown = request.COOKIES.get(RESURFACED_COOKIE, "")
+    bounds = Highlight.objects.bounds(request.user)
+    if bounds["low"] is None:
+        return {}
     resurfaced = Highlight.objects.select_related("source").random_for(
-        request.user, exclude=int(shown) if shown.isdigit() else None
+        request.user, exclude=int(shown) if shown.isdigit() else None, bounds=bounds
     )
-    on_this_day = list(Highlight.objects.live(request.user).select_related("source").on_this_day(limit=5))
+    first = timezone.localtime(bounds["first"]).year if bounds["first"] else timezone.localdate().year
+    on_this_day = list(Highlight.objects.live(request.user).select_related("source").on_this_day(limit=5, since=first))
     return {"resurfaced": resurfaced, "on_this_day": on_this_day}
 
 
-def _remember_resurfaced(response: HttpResponse, highlight: Highlight) -> None:
+def _remember_resurfaced(request: AuthedRequest, response: HttpResponse, highlight: Highlight) -> None:
     # The next visit shows another one; a cookie costs no database write.
-    response.set_cookie(RESURFACED_COOKIE, str(highlight.pk), max_age=30 * 86400, httponly=True, samesite="Lax")
+    response.set_cookie(
+        RESURFACED_COOKIE,
+        str(highlight.pk),
+        max_age=30 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
 
 
 @require_GET
@@ -211,7 +236,7 @@ def random_highlight(request: AuthedRequest) -> HttpResponse:
     else:
         response = redirect(highlight)
     if highlight is not None:
-        _remember_resurfaced(response, highlight)
+        _remember_resurfaced(request, response, highlight)
     return response
 
 
@@ -258,7 +283,7 @@ def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     form = FilterForm(params)
     sources = filter_sources(request.user, params)
     defaults = {"sort": form.default_sort}
-    page = paginate(request, _with_authors(sources), form.page_number, SOURCES_PER_PAGE, defaults)
+    page = paginate(request, sources, form.page_number, SOURCES_PER_PAGE, defaults, _fetch_sources)
     part = fragment(request, page.number)
     context: dict[str, Any] = {
         "author": author,

@@ -3,7 +3,7 @@
 It runs in a child process with a database of its own, made and dropped by the benchmark. The
 timings of a tiny archive say nothing and are not asserted; the query counts are the same at any
 scale, so each page's must meet its target here too. The load test uses wrk when it is installed
-and a small Python HTTP client otherwise (as on CI), for three seconds.
+and a small Python HTTP client otherwise (as on CI), for two seconds.
 """
 
 from __future__ import annotations

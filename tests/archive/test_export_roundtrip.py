@@ -23,7 +23,7 @@ from highlights.models import Highlight as HighlightRow
 from highlights.models import Tag
 from tests.archive.test_export import add_source, restore, snapshot
 from tests.factories import make_user
-from tests.formats.test_readwise_markdown import BODY, EXTRA_KEY, JSONISH, MAYBE, TAG, TEXT, URL
+from tests.formats.test_readwise_markdown import BODY, CHARS, EXTRA_KEY, MAYBE, TAG, TEXT, URL
 from tests.samples import sample, sample_names
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -35,6 +35,12 @@ def short(strategy: st.SearchStrategy[str], limit: int) -> st.SearchStrategy[str
 
 
 NAME = short(BODY, 200).map(str.strip).filter(bool)
+# What a JSON column holds (Postgres refuses Infinity and NaN).
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(CHARS, max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 # The importer keeps only http(s) links (it drops `javascript:` and the like).
 LINK = st.one_of(
     st.just(""), URL.filter(lambda u: u.startswith("https://")), TEXT.map(lambda s: f"https://x.example/{s}")

@@ -186,6 +186,8 @@ class ExportPageTests(TestCase):
         response = self.client.get(reverse("archive:export_download"), {"format": "pdf", "category": "nope"})
         assert response.status_code == 400
         assert "Select a valid choice" in response.text
+        response = self.client.get(reverse("archive:export_download"), {"source": ["3", "x"]})
+        assert response.status_code == 400 and "Ids are whole numbers." in response.text
 
     def test_it_uses_the_chosen_layout_for_downloads(self) -> None:
         ExportSettings.objects.create(user=self.user, layout="custom", template="# {{ name }} ({{ highlight_count }})")

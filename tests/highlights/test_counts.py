@@ -7,7 +7,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from archive.models import Source
-from highlights.models import Highlight, Tag
+from highlights.models import Highlight, Tag, TagSource, recount
 from tests.factories import make_highlight, make_source, make_user
 from tests.highlights.helpers import import_fixture, tag
 
@@ -27,6 +27,15 @@ class CountTests(TestCase):
         shown = Q(highlights__deleted_at__isnull=True, highlights__source__deleted_at__isnull=True)
         for found in Tag.objects.annotate(real=Count("highlights", filter=shown)):
             assert found.highlight_count == found.real, (found.name, found.highlight_count, found.real)
+        links = Highlight.tags.through.objects.filter(highlight__deleted_at__isnull=True)
+        real = {
+            (row["tag_id"], row["highlight__source_id"]): row["n"]
+            for row in links.values("tag_id", "highlight__source_id").annotate(n=Count("pk"))
+        }
+        stored = {
+            (row.tag_id, row.source_id): row.highlight_count for row in TagSource.objects.exclude(highlight_count=0)
+        }
+        assert stored == real
 
     def count_of(self, item: Source | Tag) -> int:
         item.refresh_from_db()
@@ -75,6 +84,23 @@ class CountTests(TestCase):
         assert self.count_of(label) == 0
         self.assert_counts_true()
 
+    def test_it_knows_which_sources_hold_a_tags_highlights(self) -> None:
+        first = make_highlight(self.source, "First.")
+        second = make_highlight(self.source, "Second.")
+        label = tag(self.user, "label", first, second)
+        assert TagSource.objects.get(tag=label, source=self.source).highlight_count == 2
+        second.source = self.other
+        second.save()
+        Highlight.objects.filter(pk=first.pk).update(deleted_at=timezone.now())
+        self.assert_counts_true()
+        assert TagSource.objects.get(tag=label, source=self.source).highlight_count == 0
+        assert TagSource.objects.get(tag=label, source=self.other).highlight_count == 1
+        Highlight.objects.filter(pk=first.pk).update(deleted_at=None)
+        second.tags.clear()
+        self.assert_counts_true()
+        label.delete()
+        assert not TagSource.objects.exists()
+
     def test_it_does_not_count_tagging_a_deleted_highlight(self) -> None:
         gone = make_highlight(self.source, "Gone.", deleted_at=timezone.now())
         label = tag(self.user, "label", gone)
@@ -110,6 +136,16 @@ class CountTests(TestCase):
         self.source.refresh_from_db()
         assert (self.source.display_title, self.source.highlight_count) == ("Renamed", 1)
         assert self.count_of(stale_tag) == 1
+
+    def test_it_recounts_after_writes_without_triggers(self) -> None:
+        label = tag(self.user, "label", make_highlight(self.source, "a"), make_highlight(self.source, "b"))
+        Source.objects.filter(pk=self.source.pk).update(highlight_count=0)
+        Tag.objects.filter(pk=label.pk).update(highlight_count=99)
+        recount(self.user)
+        assert (self.count_of(self.source), self.count_of(label)) == (2, 2)
+        Source.objects.update(highlight_count=7)
+        recount()
+        self.assert_counts_true()
 
     def test_it_counts_what_the_importer_writes(self) -> None:
         import_fixture(

@@ -162,6 +162,13 @@ class SearchHighlightsTests(TestCase):
     def test_it_matches_the_word_being_typed_as_a_prefix(self) -> None:
         assert self.search("philos") == ["A philosophy of reading."]
         assert self.search("philos ") == []
+        assert set(self.search("kafka or philos")) == {"A philosophy of reading."}
+        assert set(self.search("ordered or philos")) == {
+            "A philosophy of reading.",
+            "Each partition is an ordered log.",
+        }
+        assert self.search("reading philos") == ["A philosophy of reading."]
+        assert self.search("writing philos") == []
 
     def test_it_ranks_better_matches_first(self) -> None:
         make_highlight(self.essays, "Paper, paper, paper: all paper.")

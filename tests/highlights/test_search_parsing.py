@@ -37,6 +37,11 @@ class ParseTests(SimpleTestCase):
         assert search.parse("C++").prefix_word == ""
         assert search.parse("封建制度").prefix_word == ""
 
+    def test_it_knows_where_the_last_alternative_starts(self) -> None:
+        parsed = search.parse("kafka or philos")
+        assert parsed.raw[parsed.last_start :].strip() == "philos"
+        assert search.parse("stoic philos").last_start == 0
+
     def test_it_escapes_like_wildcards(self) -> None:
         assert search.contains_pattern("100%_a\\b") == "%100\\%\\_a\\\\b%"
 
