@@ -46,7 +46,7 @@ from highlights.forms import (
 from highlights.models import Highlight, Tag
 
 SOURCES_PER_PAGE = 50
-SOURCE_HIGHLIGHTS_PER_PAGE = 100
+SOURCE_HIGHLIGHTS_PER_PAGE = 50
 HIGHLIGHTS_PER_PAGE = 30
 AUTHORS_PER_PAGE = 100
 SEARCH_SOURCES_SHOWN = 5

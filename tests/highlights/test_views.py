@@ -247,10 +247,11 @@ class SourcePageTests(TestCase):
         assert page.count('class="highlight"') == views.SOURCE_HIGHLIGHTS_PER_PAGE
         assert f'hx-get="{source.get_absolute_url()}?page=2"' in page
         more = self.client.get(source.get_absolute_url(), {"page": 2}, headers=HX).text
-        assert more.count('class="highlight"') == 3 and "<html" not in more and "Line 102." in more
+        last = f"Line {views.SOURCE_HIGHLIGHTS_PER_PAGE + 2}."
+        assert more.count('class="highlight"') == 3 and "<html" not in more and last in more
         assert 'hx-swap-oob="true"' in more
         plain = self.client.get(source.get_absolute_url(), {"page": 2}).text
-        assert '<ol class="highlights" id="highlight-list" start="101">' in plain
+        assert f'<ol class="highlights" id="highlight-list" start="{views.SOURCE_HIGHLIGHTS_PER_PAGE + 1}">' in plain
 
     def test_it_hides_another_users_source(self) -> None:
         self.client.force_login(make_user())
