@@ -560,9 +560,7 @@ class _Writer:
         if len(new) < PREFIX_MIN:
             return None
         if self.prefix_index is None or self.prefix_index[0] is not existing:
-            pairs = sorted(
-                (normalise_key(h.text), i) for i, h in enumerate(existing) if h.pk is not None and h.text
-            )
+            pairs = sorted((normalise_key(h.text), i) for i, h in enumerate(existing) if h.pk is not None and h.text)
             self.prefix_index = (existing, [p for p in pairs if len(p[0]) >= PREFIX_MIN])
         index = self.prefix_index[1]
         at = bisect.bisect_left(index, (new, -1))
