@@ -9,9 +9,12 @@ and created again on every run) on the embedded Postgres server (or on the serve
 names). The database is left in place afterwards for EXPLAIN ANALYZE; `--drop` removes it.
 
 Phases: seed (COPY) → pages (server time through Django's test client, query counts, SQL floors)
-→ load (wrk or a Python client against gunicorn on 127.0.0.1) → export (zip and JSON, in a
-child process) → import (a Markdown vault and a Readwise CSV, through `import_highlights`).
-Imports run last because they add to the archive the other phases measure.
+→ load (wrk, or a Python client when wrk is not installed, against gunicorn on 127.0.0.1) →
+export (`export_highlights`, zip and JSON) → import (`import_highlights`, a Markdown vault and a
+Readwise CSV). Imports and exports run as child processes, so that their peak memory can be read
+and a slow one stopped (after --flow-timeout seconds); imports run last because they add to the
+archive the other phases measure. A slow page stops after --page-budget seconds of requests.
+The figures of the last full run, and why the missed targets are missed: bench/RESULTS.md.
 """
 
 from __future__ import annotations
