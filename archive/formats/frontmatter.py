@@ -16,6 +16,7 @@ as the same string, else double-quoted (or a `|-` block for multi-line text), an
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -190,6 +191,9 @@ def load(text: str, first_line: int = 1) -> dict[str, Any]:
 
 def jsonable(value: Any) -> Any:
     """The value with dates, sets and other YAML oddities turned into JSON-compatible ones."""
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON (and Postgres's jsonb) has no Infinity or NaN: keep YAML's own spelling as text.
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, dt.date | dt.datetime | dt.time):

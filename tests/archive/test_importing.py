@@ -336,3 +336,11 @@ class PrefixTests(TestCase):
         one(self.user, "a.txt", self.clippings("Yes indeed, and more besides."))
         outcome = one(self.user, "a.txt", self.clippings("Yes indeed"))
         assert outcome.highlights_created == 1
+
+
+class FrontMatterValueTests(TestCase):
+    def test_it_imports_front_matter_with_infinite_numbers(self) -> None:
+        data = b'---\ntitle: "Odd numbers"\nurl: https://example.org/odd\nscore: .inf\nlow: -.inf\nodd: .nan\n---\n## Highlights\n> A quote. ([View Highlight](https://example.org/h/1))'
+        outcome = one(make_user(), "odd.md", data)
+        assert outcome.status == "created", outcome.message
+        assert Source.objects.get().extra == {"score": ".inf", "low": "-.inf", "odd": ".nan"}
