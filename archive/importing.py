@@ -541,8 +541,12 @@ class _Writer:
         outcome.highlights_created += len(created)
         if created:
             dates = [h.highlighted_at for h in existing + [h for h, _ in created] if h.highlighted_at]
-            source.last_highlighted_at = max(dates, default=None) or source.saved_at or timezone.now()
-            source.save(update_fields=["last_highlighted_at", "updated_at"])
+            # No date at all (most Readwise Markdown) stays unknown rather than claiming today:
+            # such sources sort after the dated ones under "recently highlighted".
+            last = max(dates, default=None) or source.saved_at
+            if last != source.last_highlighted_at:
+                source.last_highlighted_at = last
+                source.save(update_fields=["last_highlighted_at", "updated_at"])
 
     def match_by_prefix(
         self, existing: list[Highlight], item: ParsedHighlight, print_: str, outcome: FileOutcome

@@ -74,6 +74,15 @@ class IdempotenceTests(TestCase):
         assert Highlight.objects.count() == 2
         assert Tag.objects.count() == 1
 
+    def test_it_does_not_claim_an_undated_source_was_highlighted_today(self) -> None:
+        one(self.user, "a.md", DEFAULT_ARTICLE.encode())
+        assert Source.objects.get().last_highlighted_at is None
+        one(self.user, "k.txt", KINDLE)
+        kindle = Source.objects.exclude(title="The Slow Web").first()
+        assert kindle is not None
+        dated = Highlight.objects.filter(source=kindle).exclude(highlighted_at=None)
+        assert kindle.last_highlighted_at == max(h.highlighted_at for h in dated)
+
     def test_it_adds_only_the_new_highlights_of_a_resync(self) -> None:
         one(self.user, "a.md", DEFAULT_ARTICLE.encode())
         before = {h.pk: h.position for h in Highlight.objects.all()}
