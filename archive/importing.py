@@ -36,6 +36,7 @@ from archive.models import (
     SourceAuthor,
     normalise_key,
 )
+from highlights import pagecache
 from highlights.models import Highlight, Tag, fingerprint
 
 logger = logging.getLogger(__name__)
@@ -221,6 +222,8 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
     else:
         outcome.status = ImportFile.Status.UNCHANGED
     outcome.message = _summary(outcome, result.warnings)
+    if outcome.status != ImportFile.Status.UNCHANGED:
+        pagecache.changed(user.pk)
     return outcome
 
 

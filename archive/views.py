@@ -26,6 +26,7 @@ from archive.tasks import import_job as import_job_task
 from config.http import AuthedRequest
 from highlights.forms import ListForm
 from highlights.models import Highlight, Tag
+from highlights.pagecache import kept_page
 from highlights.views import SOURCE_HIGHLIGHTS_PER_PAGE, fragment, paginate
 
 
@@ -141,6 +142,7 @@ def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page()
 def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A source and its highlights in reading order, a page at a time ("Load more" with htmx)."""
     form = ListForm(request.GET)

@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "highlights.pagecache.VersionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -214,7 +215,18 @@ COMMONPLACE_BACKGROUND_IMPORT_KB = env_int("BACKGROUND_IMPORT_KB", 512)
 
 # Shared by every process (rate limits must hold across gunicorn workers): a table in Postgres,
 # created by `migrate` (see archive.apps).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "commonplace_cache"}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "commonplace_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+    # Drawn reading pages, per process (highlights/pagecache.py); a lost one is drawn again.
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 500}},
+}
+# Keep drawn reading pages until the reader's archive changes (highlights/pagecache.py).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
 TASKS = {
     "default": {

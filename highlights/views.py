@@ -44,6 +44,7 @@ from highlights.forms import (
     SearchForm,
 )
 from highlights.models import Highlight, Tag
+from highlights.pagecache import kept_page
 
 SOURCES_PER_PAGE = 50
 SOURCE_HIGHLIGHTS_PER_PAGE = 50
@@ -170,6 +171,7 @@ def _author_for(request: AuthedRequest, form: FilterForm) -> Author | None:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page(refresh=lambda request, response: _fresh_resurface(request, response))
 def library(request: AuthedRequest) -> HttpResponse:
     form = FilterForm(request.GET)
     sources = filter_sources(request.user, request.GET)
@@ -197,16 +199,34 @@ def _search_url(params: dict[str, str]) -> str:
 
 
 def _resurface(request: AuthedRequest) -> dict[str, Any]:
-    shown = request.COOKIES.get(RESURFACED_COOKIE, "")
     bounds = Highlight.objects.bounds(request.user)
     if bounds["low"] is None:
         return {}
-    resurfaced = Highlight.objects.select_related("source").random_for(
-        request.user, exclude=int(shown) if shown.isdigit() else None, bounds=bounds
-    )
+    resurfaced = _random(request, bounds)
     first = timezone.localtime(bounds["first"]).year if bounds["first"] else timezone.localdate().year
     on_this_day = list(Highlight.objects.live(request.user).select_related("source").on_this_day(limit=5, since=first))
     return {"resurfaced": resurfaced, "on_this_day": on_this_day}
+
+
+def _random(request: AuthedRequest, bounds: dict[str, Any] | None = None) -> Highlight | None:
+    shown = request.COOKIES.get(RESURFACED_COOKIE, "")
+    return Highlight.objects.select_related("source").random_for(
+        request.user, exclude=int(shown) if shown.isdigit() else None, bounds=bounds
+    )
+
+
+RESURFACE_START, RESURFACE_END = b"<!--resurface-->", b"<!--/resurface-->"
+
+
+def _fresh_resurface(request: AuthedRequest, response: HttpResponse) -> None:
+    """A kept home page gets a new random highlight (and is remembered, as on a drawn page)."""
+    start = response.content.find(RESURFACE_START)
+    end = response.content.find(RESURFACE_END, start)
+    if start < 0 or end < 0 or (highlight := _random(request)) is None:
+        return
+    card = render(request, "highlights/library.html#resurface", {"resurfaced": highlight}).content
+    response.content = response.content[: start + len(RESURFACE_START)] + card + response.content[end:]
+    _remember_resurfaced(request, response, highlight)
 
 
 def _remember_resurfaced(request: AuthedRequest, response: HttpResponse, highlight: Highlight) -> None:
@@ -225,10 +245,7 @@ def _remember_resurfaced(request: AuthedRequest, response: HttpResponse, highlig
 @vary_on_headers("HX-Request")
 def random_highlight(request: AuthedRequest) -> HttpResponse:
     """Another highlight at random: the resurface card (htmx), or that highlight's page."""
-    shown = request.COOKIES.get(RESURFACED_COOKIE, "")
-    highlight = Highlight.objects.select_related("source").random_for(
-        request.user, exclude=int(shown) if shown.isdigit() else None
-    )
+    highlight = _random(request)
     if request.htmx:
         response = render(request, "highlights/library.html#resurface", {"resurfaced": highlight})
     elif highlight is None:
@@ -242,6 +259,7 @@ def random_highlight(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page()
 def author_list(request: AuthedRequest) -> HttpResponse:
     form = ListForm(request.GET)
     live = Q(sources__deleted_at__isnull=True)
@@ -276,6 +294,7 @@ def _count(queryset: QuerySet[Any]) -> SubqueryCount:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page()
 def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     author = get_object_or_404(Author, pk=pk, user=request.user)
     params = request.GET.copy()
@@ -302,6 +321,7 @@ def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@kept_page()
 def tag_list(request: AuthedRequest) -> HttpResponse:
     form = ListForm(request.GET)
     source_tags = Tag.sources.through.objects.filter(tag=OuterRef("pk"), source__deleted_at__isnull=True)
@@ -317,6 +337,7 @@ def tag_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page()
 def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
     tag = get_object_or_404(Tag.objects.filter(user=request.user).named(name))
     form = SearchForm(request.GET)
@@ -342,6 +363,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
 
 
 @require_GET
+@kept_page()
 def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     highlight = get_object_or_404(
         Highlight.objects.live(request.user).select_related("source").prefetch_related("tags"),
@@ -374,6 +396,7 @@ def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@kept_page()
 def search_page(request: AuthedRequest) -> HttpResponse:
     """Search highlights (and, above them, sources by title and author) under the library's filters.
 

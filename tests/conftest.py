@@ -18,6 +18,9 @@ def pytest_configure(config: Any) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    # Tests write rows with the ORM between requests, which no kept page would notice; the page
+    # cache has its own tests (tests/highlights/test_pagecache.py) that switch it on.
+    settings.PAGE_CACHE = False
     settings.STATIC_ROOT = None
     # No connection pool in tests: the live server's threads and the test database's teardown
     # (DROP DATABASE) must not find connections parked in a pool.
