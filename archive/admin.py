@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from archive.models import Author, ImportFile, ImportJob, Source, SourceAuthor
+from archive.models import Author, ImportFile, ImportJob, Source, SourceAlias, SourceAuthor
 
 
 @admin.register(Author)
@@ -16,6 +17,18 @@ class SourceAuthorInline(admin.TabularInline):
     model = SourceAuthor
     extra = 0
     autocomplete_fields = ["author"]
+
+
+class SourceAliasInline(admin.TabularInline):
+    """Identities of sources merged into this one (archive.merging): re-imports of them land here."""
+
+    model = SourceAlias
+    extra = 0
+    fields = ["identity"]
+    readonly_fields = ["identity"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Source | None = None) -> bool:
+        return False
 
 
 @admin.register(Source)
@@ -38,7 +51,7 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ["title", "display_title", "author_text", "url", "external_id"]
     readonly_fields = ["identity", "created_at", "updated_at"]
     date_hierarchy = "created_at"
-    inlines = [SourceAuthorInline]
+    inlines = [SourceAuthorInline, SourceAliasInline]
     raw_id_fields = ["user"]
 
 
@@ -52,6 +65,7 @@ class ImportFileInline(admin.TabularInline):
         "sources_created",
         "highlights_created",
         "skipped",
+        "in_trash",
         "message",
     ]
     readonly_fields = fields

@@ -46,11 +46,14 @@ def for_export(sources: QuerySet[Source], *, trash: bool = False) -> QuerySet[So
     rows = HighlightRow.objects.prefetch_related("tags").order_by("position", "pk")
     if not trash:
         rows = rows.filter(deleted_at__isnull=True)
-    return sources.prefetch_related(
+    sources = sources.prefetch_related(
         "tags",
         "sourceauthor_set__author",
         Prefetch("highlights", queryset=rows, to_attr="export_rows"),
-    ).order_by("pk")
+    )
+    if trash:  # a backup keeps what re-imports match by, merged sources' identities too
+        sources = sources.prefetch_related("aliases")
+    return sources.order_by("pk")
 
 
 def sources_for_export(user: User) -> QuerySet[Source]:
@@ -193,8 +196,11 @@ def document_for(source: Source, *, backup: bool = False) -> Document:
     if backup:
         doc.created_at, doc.edited_at, doc.deleted_at = source.created_at, source.edited_at, source.deleted_at
         doc.last_highlighted_at = source.last_highlighted_at
+        doc.identity = source.identity
+        doc.aliases = sorted(alias.identity for alias in source.aliases.all())
         for item, row in zip(doc.highlights, export_rows(source, trash=True), strict=True):
             item.created_at, item.edited_at, item.deleted_at = row.created_at, row.edited_at, row.deleted_at
+            item.fingerprint = row.fingerprint
     return doc
 
 

@@ -33,6 +33,7 @@ from archive.models import (
     ImportFile,
     ImportJob,
     Source,
+    SourceAlias,
     SourceAuthor,
     normalise_key,
 )
@@ -60,6 +61,7 @@ class FileOutcome:
     highlights_updated: int = 0
     highlights_unchanged: int = 0
     skipped: int = 0
+    in_trash: int = 0
     message: str = ""
     source_ids: list[int] = field(default_factory=list)
 
@@ -258,6 +260,7 @@ def totals(outcomes: Iterable[FileOutcome]) -> dict[str, int]:
         "highlights_created",
         "highlights_updated",
         "skipped",
+        "in_trash",
     )
     result = dict.fromkeys(("files", *counted, "errors"), 0)
     for outcome in outcomes:
@@ -311,6 +314,7 @@ def apply_outcome(row: ImportFile, outcome: FileOutcome) -> None:
         "highlights_updated",
         "highlights_unchanged",
         "skipped",
+        "in_trash",
     ):
         setattr(row, key, getattr(outcome, key))
 
@@ -325,6 +329,8 @@ def _summary(outcome: FileOutcome, warnings: list[str]) -> str:
         parts.append(f"{outcome.highlights_unchanged} already in your archive")
     if outcome.skipped:
         parts.append(f"{outcome.skipped} skipped")
+    if outcome.in_trash:
+        parts.append(f"{outcome.in_trash} highlight{'s' * (outcome.in_trash != 1)} in Trash not restored")
     message = ", ".join(parts) or "nothing new"
     if warnings:
         message += ". " + "; ".join(warnings)
@@ -353,6 +359,15 @@ def source_identity(document: Document) -> str:
     if document.url:
         return "url:" + document.url.strip().rstrip("/")[:590]
     return ("doc:" + normalise_key(document.name) + "|" + normalise_key(document.author))[:600]
+
+
+def find_source(user: User, identity: str) -> Source | None:
+    """The user's source with this identity, in the Trash or not, or the one it was merged into."""
+    source = Source.objects.filter(user=user, identity=identity).first()
+    if source is None:
+        alias = SourceAlias.objects.filter(user=user, identity=identity).select_related("source").first()
+        source = alias.source if alias is not None else None
+    return source
 
 
 class _Writer:
@@ -396,8 +411,8 @@ class _Writer:
 
     def write(self, document: Document, outcome: FileOutcome) -> None:
         self.preload_tags([*document.tags, *(name for item in document.highlights for name in item.tags)])
-        identity = source_identity(document)
-        source = Source.objects.filter(user=self.user, identity=identity).first()
+        identity = document.identity[:600] or source_identity(document)  # a backup says which
+        source = find_source(self.user, identity)
         created = source is None
         if source is None:
             source = self.create_source(document, identity)
@@ -408,14 +423,25 @@ class _Writer:
             outcome.sources_unchanged += 1
         if source.pk not in outcome.source_ids:
             outcome.source_ids.append(source.pk)
+        if document.aliases:
+            self.keep_aliases(source, document.aliases)
         if source.deleted_at is not None and not created:  # the user trashed it: leave it be
-            outcome.skipped += len(document.highlights)
+            outcome.in_trash += len(document.highlights)
             return
         self.write_highlights(source, document.highlights, outcome)
         if created and (document.created_at or document.last_highlighted_at):
             # A backup restores Commonplace's own dates too (auto_now_add cannot be set on create).
             restored = {"created_at": document.created_at, "last_highlighted_at": document.last_highlighted_at}
             Source.objects.filter(pk=source.pk).update(**{k: _aware(v) for k, v in restored.items() if v})
+
+    def keep_aliases(self, source: Source, aliases: list[str]) -> None:
+        """Restore what a backup says was merged into this source (where no other source has it)."""
+        wanted = {alias[:600] for alias in aliases if alias.strip()} - {source.identity}
+        taken = set(Source.objects.filter(user=self.user, identity__in=wanted).values_list("identity", flat=True))
+        SourceAlias.objects.bulk_create(
+            [SourceAlias(user=self.user, source=source, identity=alias) for alias in sorted(wanted - taken)],
+            ignore_conflicts=True,
+        )
 
     def create_source(self, document: Document, identity: str) -> Source:
         source = Source.objects.create(
@@ -484,12 +510,18 @@ class _Writer:
     def write_highlights(self, source: Source, parsed: list[ParsedHighlight], outcome: FileOutcome) -> None:
         existing = list(Highlight.objects.filter(source=source).prefetch_related("tags"))
         by_fingerprint = {h.fingerprint: h for h in existing}
+        for h in existing:
+            # An edited highlight keeps the fingerprint of the text it was imported with (so the
+            # original file still finds it) and is found by its new text too (so a Markdown
+            # export of the archive, imported back, does not add the edited version again).
+            if h.edited_at is not None and (h.text or h.note):
+                by_fingerprint.setdefault(fingerprint(h.text or h.note), h)
         by_url = {h.url: h for h in existing if h.url}
         next_position = max((h.position for h in existing), default=-1) + 1
         created: list[tuple[Highlight, list[str]]] = []
         stamps: list[tuple[Highlight, dt.datetime]] = []  # a backup's "came in at" dates
         for item in parsed:
-            print_ = fingerprint(item.text or item.note)
+            print_ = item.fingerprint[:32] or fingerprint(item.text or item.note)
             match = by_fingerprint.get(print_) or (by_url.get(item.url) if item.url else None)
             if match is None and existing:
                 match = self.match_by_prefix(existing, item, print_, outcome)
@@ -520,7 +552,7 @@ class _Writer:
                 by_fingerprint[print_] = highlight
                 created.append((highlight, item.tags))
             elif match.deleted_at is not None:
-                outcome.skipped += 1
+                outcome.in_trash += 1  # the user deleted it: the Trash keeps it, the import does not undo that
             elif match.pk is None:
                 continue  # a repeat inside this very file
             elif self.fill_highlight(match, item):

@@ -208,6 +208,26 @@ class Source(models.Model):
         return reverse("archive:source", args=[self.pk])
 
 
+class SourceAlias(models.Model):
+    """Another identity a source answers to on import: that of a source merged into it.
+
+    `archive.merging` writes one per merged-away source, so re-importing that source's file
+    finds the survivor instead of creating the merged source again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="aliases")
+    identity = models.CharField(max_length=600)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "identity"], name="source_alias_unique_identity_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity} -> {self.source_id}"
+
+
 class SourceAuthor(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE)
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
@@ -278,6 +298,9 @@ class ImportFile(models.Model):
     highlights_updated = models.PositiveIntegerField(default=0)
     highlights_unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    in_trash = models.PositiveIntegerField(
+        default=0, help_text="Highlights the file holds that are in the Trash here, and were left there."
+    )
     message = models.TextField(blank=True)
     source_ids = models.JSONField(default=list, blank=True)
 

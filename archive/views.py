@@ -109,7 +109,9 @@ def _after_import(request: AuthedRequest, job: ImportJob) -> HttpResponse:
     source_ids = {pk for f in files for pk in f.source_ids}
     if len(files) == 1 and len(source_ids) == 1:
         outcome = files[0]
-        if outcome.status == ImportFile.Status.UNCHANGED:
+        if outcome.status == ImportFile.Status.UNCHANGED and outcome.in_trash:
+            messages.info(request, f"Nothing new in {outcome.name}: {outcome.message}.")
+        elif outcome.status == ImportFile.Status.UNCHANGED:
             count = outcome.highlights_unchanged
             messages.info(
                 request,

@@ -337,6 +337,13 @@ class Highlight(models.Model):
                 condition=models.Q(favorite=True, deleted_at__isnull=True),
                 name="highlight_favorite_user",
             ),
+            # The Trash page: the few deleted highlights, most recently deleted first.
+            models.Index(
+                "user",
+                models.F("deleted_at").desc(),
+                condition=models.Q(deleted_at__isnull=False),
+                name="highlight_user_trashed",
+            ),
         ]
 
     def __str__(self) -> str:

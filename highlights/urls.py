@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from highlights import views
+from highlights import manage, views
 
 app_name = "highlights"
 urlpatterns = [
@@ -15,4 +15,13 @@ urlpatterns = [
     path("highlights/random/", views.random_highlight, name="random"),
     path("highlights/<int:pk>/", views.highlight_detail, name="detail"),
     path("search/", views.search_page, name="search"),
+    # Curating (highlights/manage.py): edit, delete and restore one, act on many, the Trash.
+    path("highlights/<int:pk>/card/", manage.highlight_card, name="card"),
+    path("highlights/<int:pk>/edit/", manage.highlight_edit, name="edit"),
+    path("highlights/<int:pk>/delete/", manage.highlight_delete, name="delete"),
+    path("highlights/<int:pk>/restore/", manage.highlight_restore, name="restore"),
+    path("highlights/bulk/", manage.bulk, name="bulk"),
+    path("trash/", manage.trash_page, name="trash"),
+    path("trash/restore/", manage.trash_restore, name="restore_trash"),
+    path("trash/empty/", manage.trash_empty, name="empty_trash"),
 ]

@@ -13,7 +13,9 @@ script written for Readwise reads it, plus what Commonplace keeps that Readwise'
 key for: `exported_title` and `display_title` (Readwise's `title` is the human one), `authors`
 (the people, in order), `external_id`, `saved_at`, `published_date`, `extra`, `page`, and the
 bookkeeping a restore needs to be exact: `created_at`, `edited_at`, `last_highlighted_at`,
-`deleted_at` (the trash).
+`deleted_at` (the trash), and what re-imports match by, which edits and merges make differ from
+what the text says: a book's `identity` and `aliases` (of the sources merged into it) and each
+highlight's `fingerprint`.
 
 `parse` reads that back to equal Documents (datetimes stay aware, so nothing shifts across time
 zones or summer time). It also reads Readwise's own `/api/v2/export/` response: there `title` is
@@ -108,6 +110,8 @@ def book(doc: Document, *, book_id: int | None = None, highlight_ids: Sequence[i
         "is_deleted": doc.deleted_at is not None,
         "deleted_at": _iso(doc.deleted_at),
         "extra": doc.extra,
+        "identity": doc.identity,
+        "aliases": doc.aliases,
         "highlights": [_highlight(h, pk) for h, pk in zip(doc.highlights, ids, strict=True)],
     }
 
@@ -130,6 +134,7 @@ def _highlight(h: Highlight, pk: int | None) -> dict[str, Any]:
         "edited_at": _iso(h.edited_at),
         "is_deleted": h.deleted_at is not None,
         "deleted_at": _iso(h.deleted_at),
+        "fingerprint": h.fingerprint,
     }
 
 
@@ -294,6 +299,8 @@ class _Reader:
             doc.edited_at = when(item, "edited_at", where)
             doc.last_highlighted_at = when(item, "last_highlighted_at", where)
             doc.deleted_at = self.deleted(item, where)
+            doc.identity = text(item, "identity", where)
+            doc.aliases = self.names(item, "aliases", where)
         else:
             doc.authors = split_authors(author)
             doc.external_id = text(item, "user_book_id", where)
@@ -337,6 +344,7 @@ class _Reader:
             h.created_at = self.when(item, "created_at", where)
             h.edited_at = self.when(item, "edited_at", where)
             h.deleted_at = self.deleted(item, where)
+            h.fingerprint = text(item, "fingerprint", where)
         else:
             h.external_id = text(item, "id", where)
             h.deleted_at = self.deleted(item, where)

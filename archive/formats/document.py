@@ -56,6 +56,7 @@ class Highlight:
     created_at: dt.datetime | None = None  # when it came into Commonplace
     edited_at: dt.datetime | None = None  # when its owner last changed it in Commonplace
     deleted_at: dt.datetime | None = None  # in the trash since
+    fingerprint: str = ""  # what re-imports match it by (that of its text as first imported)
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Document:
     edited_at: dt.datetime | None = None
     deleted_at: dt.datetime | None = None
     last_highlighted_at: dt.datetime | None = None
+    identity: str = ""  # what re-imports match it by (kept when its title or link was edited)
+    aliases: list[str] = field(default_factory=list)  # identities of the sources merged into it
 
     @property
     def name(self) -> str:
