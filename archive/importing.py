@@ -202,6 +202,7 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
                 for document in result.documents:
                     if _worth_writing(document):
                         writer.write(document, outcome)
+                writer.drop_unused_tags()
             break
         except IntegrityError:
             # Another import wrote the same source or highlight at the same moment; the
@@ -377,6 +378,7 @@ class _Writer:
         self.user = user
         self.tags: dict[str, Tag] = {}
         self.authors: dict[str, Author] = {}
+        self.new_tags: set[str] = set()  # keys of the tags this file asked to be made
         self.prefix_index: tuple[list[Highlight], list[tuple[str, int]]] | None = None
 
     def tag(self, name: str) -> Tag:
@@ -393,6 +395,7 @@ class _Writer:
         keyed = Tag.objects.annotate(key=Lower("name")).filter(user=self.user)
         self.tags.update((t.key, t) for t in keyed.filter(key__in=list(wanted)))
         missing = [Tag(user=self.user, name=name) for key, name in wanted.items() if key not in self.tags]
+        self.new_tags.update(key for key, _ in wanted.items() if key not in self.tags)
         if missing:
             Tag.objects.bulk_create(missing, ignore_conflicts=True)  # another import may add one too
             self.tags.update((t.key, t) for t in keyed.filter(key__in=[t.name.lower() for t in missing]))
@@ -400,6 +403,13 @@ class _Writer:
             if key not in self.tags:
                 found = Tag.objects.filter(user=self.user).named(name).first()  # as the unique index compares
                 self.tags[key] = found or Tag.objects.create(user=self.user, name=name)
+
+    def drop_unused_tags(self) -> None:
+        """Delete the tags made for this file that nothing ended up carrying: the names of tags
+        the reader renamed, merged or deleted here, which a re-import must not bring back."""
+        made = [self.tags[key].pk for key in self.new_tags if key in self.tags]
+        if made:
+            Tag.objects.filter(pk__in=made, highlights__isnull=True, sources__isnull=True).delete()
 
     def author(self, name: str) -> Author:
         key = normalise_key(name)
