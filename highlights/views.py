@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, replace_url
 
@@ -168,7 +168,7 @@ def _author_for(request: AuthedRequest, form: FilterForm) -> Author | None:
     return Author.objects.filter(user=request.user, pk=author_id).first()
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def library(request: AuthedRequest) -> HttpResponse:
     form = FilterForm(request.GET)
@@ -221,7 +221,7 @@ def _remember_resurfaced(request: AuthedRequest, response: HttpResponse, highlig
     )
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def random_highlight(request: AuthedRequest) -> HttpResponse:
     """Another highlight at random: the resurface card (htmx), or that highlight's page."""
@@ -240,7 +240,7 @@ def random_highlight(request: AuthedRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def author_list(request: AuthedRequest) -> HttpResponse:
     form = ListForm(request.GET)
@@ -274,7 +274,7 @@ def _count(queryset: QuerySet[Any]) -> SubqueryCount:
     return SubqueryCount(queryset.order_by().values("pk"))
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     author = get_object_or_404(Author, pk=pk, user=request.user)
@@ -301,7 +301,7 @@ def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return respond(request, "highlights/author.html", context, page.number, defaults)
 
 
-@require_GET
+@require_safe
 def tag_list(request: AuthedRequest) -> HttpResponse:
     form = ListForm(request.GET)
     source_tags = Tag.sources.through.objects.filter(tag=OuterRef("pk"), source__deleted_at__isnull=True)
@@ -315,7 +315,7 @@ def tag_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "highlights/tags.html", {"form": form, "tags": list(tags), "sorts": TAG_SORTS})
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
     tag = get_object_or_404(Tag.objects.filter(user=request.user).named(name))
@@ -341,7 +341,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
     return respond(request, "highlights/tag.html", context, page.number, {"sort": "recent"})
 
 
-@require_GET
+@require_safe
 def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     highlight = get_object_or_404(
         Highlight.objects.live(request.user).select_related("source").prefetch_related("tags"),
@@ -372,7 +372,7 @@ def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search_page(request: AuthedRequest) -> HttpResponse:
     """Search highlights (and, above them, sources by title and author) under the library's filters.
