@@ -98,7 +98,7 @@ def save_source(source: Source, form: SourceForm) -> None:
     merging.add_alias(source, merging.identity_now(source))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def source_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     source = _live_source(request, pk)
@@ -152,7 +152,7 @@ def _candidates(request: AuthedRequest, source: Source, q: str) -> list[Source]:
     return list(similar.filter(similarity__gt=0.25).order_by("-similarity", "-highlight_count")[:MERGE_CANDIDATES])
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def source_merge(request: AuthedRequest, pk: int) -> HttpResponse:
     """Choose a source to merge into this one (GET), see what merging does (GET ?other=), merge (POST)."""

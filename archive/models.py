@@ -252,6 +252,12 @@ class ImportJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Last sign of life of the worker running it (archive.jobs); a stale one means it stopped.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

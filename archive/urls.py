@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/", views.import_page, name="import"),
     path("import/history/", views.import_history, name="import_history"),
     path("import/<int:pk>/", views.import_job, name="import_job"),
+    path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("sources/<int:pk>/markdown/", views.source_markdown, name="source_markdown"),
     path("sources/<int:pk>/edit/", curation.source_edit, name="source_edit"),

@@ -15,11 +15,11 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from archive import export_template, exporting, importing
+from archive import export_template, exporting, importing, jobs
 from archive.forms import ExportForm, ExportSettingsForm, ImportForm, PreviewForm
 from archive.models import Author, ExportSettings, ImportFile, ImportJob, Source, SourceAuthor
 from archive.tasks import import_job as import_job_task
@@ -30,7 +30,7 @@ from highlights.pagecache import kept_page
 from highlights.views import SOURCE_HIGHLIGHTS_PER_PAGE, fragment, paginate
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_page(request: AuthedRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if getattr(request, "upload_too_large", False):
@@ -47,13 +47,15 @@ def import_page(request: AuthedRequest) -> HttpResponse:
             return redirect(job)
         job = _import_now(request, uploads)
         return _after_import(request, job)
+    jobs.fail_stale(ImportJob.objects.filter(user=request.user))
     recent = ImportJob.objects.filter(user=request.user).annotate(file_count=Count("files")).order_by("-created_at")[:5]
     return render(request, "archive/import.html", {"form": form, "recent": recent})
 
 
-@require_GET
+@require_safe
 def import_history(request: AuthedRequest) -> HttpResponse:
-    jobs = (
+    jobs.fail_stale(ImportJob.objects.filter(user=request.user))
+    rows = (
         ImportJob.objects.filter(user=request.user)
         .annotate(
             file_count=Count("files"),
@@ -62,7 +64,7 @@ def import_history(request: AuthedRequest) -> HttpResponse:
         )
         .order_by("-created_at")
     )
-    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "archive/import_history.html", {"page": page})
 
 
@@ -124,16 +126,18 @@ def _after_import(request: AuthedRequest, job: ImportJob) -> HttpResponse:
     return redirect(job)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+    mine = ImportJob.objects.filter(user=request.user)
+    jobs.fail_stale(mine.filter(pk=pk))  # a job whose worker stopped says so, and can be retried
+    job = get_object_or_404(mine, pk=pk)
     files = list(job.files.all())
     ids = {pk for f in files for pk in f.source_ids}
     sources = Source.objects.for_user(request.user).in_bulk(ids) if ids else {}
     for f in files:
         f.sources = [sources[pk] for pk in f.source_ids if pk in sources]  # type: ignore[attr-defined]
-    context = {"job": job, "files": files, "totals": importing.totals(files)}
+    context = {"job": job, "files": files, "totals": importing.totals(files), "can_retry": jobs.can_retry(job)}
     if request.htmx:
         response = render(request, "archive/import_job.html#progress", context)
         if job.finished:
@@ -142,7 +146,20 @@ def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "archive/import_job.html", context)
 
 
-@require_GET
+@require_POST
+def import_retry(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Import again the files of a failed job that did not get imported; the others stay as they are."""
+    job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+    if jobs.retry(job.pk):
+        messages.info(request, "Retrying the files that were not imported.")
+    else:
+        messages.info(request, "This import has nothing left to retry.")
+    if request.htmx:
+        return HttpResponseClientRedirect(job.get_absolute_url())
+    return redirect(job)
+
+
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page()
 def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -162,7 +179,7 @@ def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, template, {"source": source, "page": page, "highlights": page.items})
 
 
-@require_GET
+@require_safe
 def source_markdown(request: AuthedRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(exporting.for_export(Source.objects.for_user(request.user)), pk=pk)
     body = exporting.markdown_for(source, exporting.renderer_for(request.user))
@@ -214,7 +231,7 @@ def _export_context(request: AuthedRequest, form: ExportForm) -> dict[str, objec
     }
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def export_page(request: AuthedRequest) -> HttpResponse:
     form = ExportForm(request.GET or None)
@@ -223,7 +240,7 @@ def export_page(request: AuthedRequest) -> HttpResponse:
     return render(request, "archive/export.html", _export_context(request, form))
 
 
-@require_GET
+@require_safe
 def export_download(request: AuthedRequest) -> HttpResponseBase:
     """The selection as a streamed zip of Markdown, CSV, or JSON backup."""
     form = ExportForm(request.GET)
@@ -309,7 +326,7 @@ def _preview(request: AuthedRequest, form: PreviewForm) -> dict[str, object]:
 PREVIEW_CHARS = 20_000
 
 
-@require_GET
+@require_safe
 def settings_page(request: AuthedRequest) -> HttpResponse:
     preferences = ExportSettings.for_user(request.user)
     form = ExportSettingsForm(instance=preferences)

@@ -212,6 +212,10 @@ COMMONPLACE_MAX_HIGHLIGHTS_PER_FILE = env_int("MAX_HIGHLIGHTS_PER_FILE", 500000)
 COMMONPLACE_LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 10)
 # Uploads at least this large (in total) are imported by the background worker.
 COMMONPLACE_BACKGROUND_IMPORT_KB = env_int("BACKGROUND_IMPORT_KB", 512)
+# A worker running an import shows it is alive several times in this many seconds; a running job
+# that has shown nothing for longer lost its worker (killed, out of memory, machine gone) and is
+# marked failed, ready to be retried (archive.jobs).
+COMMONPLACE_IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 60)
 
 # Shared by every process (rate limits must hold across gunicorn workers): a table in Postgres,
 # created by `migrate` (see archive.apps).

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat, pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -153,7 +153,7 @@ def source_tag_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     return _back(request, source.get_absolute_url())
 
 
-@require_GET
+@require_safe
 def tag_suggest(request: AuthedRequest) -> HttpResponse:
     """The user's tag names matching what is typed, as <option>s for a <datalist>."""
     typed = (request.GET.get("name") or request.GET.get("q") or "")[: tagging.NAME_MAX]
@@ -203,13 +203,13 @@ def _note(request: AuthedRequest, item: Highlight | Source, kind: str) -> HttpRe
     return render(request, "highlights/note.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def highlight_note(request: AuthedRequest, pk: int) -> HttpResponse:
     return _note(request, _highlight(request, pk), "h")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def source_note(request: AuthedRequest, pk: int) -> HttpResponse:
     return _note(request, _source(request, pk), "s")
@@ -238,7 +238,7 @@ def _after_tag_change(request: AuthedRequest, old_url: str, new_url: str) -> str
     return target
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def tag_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Rename or delete a tag: a row's form on /tags/ (htmx; `?cancel=1` puts the row back), or a page."""

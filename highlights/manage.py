@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -62,7 +62,7 @@ class TextForm(forms.Form):
     )
 
 
-@require_GET
+@require_safe
 def highlight_card(request: AuthedRequest, pk: int) -> HttpResponse:
     """One highlight as a list shows it (htmx: what "Cancel" puts back); else its permalink page."""
     highlight = _own(request, pk)
@@ -71,7 +71,7 @@ def highlight_card(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "highlights/_highlight.html", _row_context(request, highlight=highlight))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def highlight_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     highlight = _own(request, pk)
     back = safe_next(request, highlight.get_absolute_url())
@@ -175,7 +175,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
     return render(request, "highlights/_bulk_status.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def trash_page(request: AuthedRequest) -> HttpResponse:
     highlights = curating.trashed_highlights(request.user).select_related("source")
@@ -208,7 +208,7 @@ def trash_restore(request: AuthedRequest) -> HttpResponse:
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def trash_empty(request: AuthedRequest) -> HttpResponse:
     """GET: what emptying would delete, and a button to confirm. POST: delete it for good."""
     if request.method == "POST":

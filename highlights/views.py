@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, replace_url
 
@@ -169,7 +169,7 @@ def _author_for(request: AuthedRequest, form: FilterForm) -> Author | None:
     return Author.objects.filter(user=request.user, pk=author_id).first()
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page(refresh=lambda request, response: _fresh_resurface(request, response))
 def library(request: AuthedRequest) -> HttpResponse:
@@ -241,7 +241,7 @@ def _remember_resurfaced(request: AuthedRequest, response: HttpResponse, highlig
     )
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def random_highlight(request: AuthedRequest) -> HttpResponse:
     """Another highlight at random: the resurface card (htmx), or that highlight's page."""
@@ -257,7 +257,7 @@ def random_highlight(request: AuthedRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page()
 def author_list(request: AuthedRequest) -> HttpResponse:
@@ -292,7 +292,7 @@ def _count(queryset: QuerySet[Any]) -> SubqueryCount:
     return SubqueryCount(queryset.order_by().values("pk"))
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page()
 def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -320,7 +320,7 @@ def author_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return respond(request, "highlights/author.html", context, page.number, defaults)
 
 
-@require_GET
+@require_safe
 @kept_page()
 def tag_list(request: AuthedRequest) -> HttpResponse:
     form = ListForm(request.GET)
@@ -335,7 +335,7 @@ def tag_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "highlights/tags.html", {"form": form, "tags": list(tags), "sorts": TAG_SORTS})
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page()
 def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
@@ -362,7 +362,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
     return respond(request, "highlights/tag.html", context, page.number, {"sort": "recent"})
 
 
-@require_GET
+@require_safe
 @kept_page()
 def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     highlight = get_object_or_404(
@@ -394,7 +394,7 @@ def highlight_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @kept_page()
 def search_page(request: AuthedRequest) -> HttpResponse:
