@@ -50,7 +50,7 @@ def test_it_tags_a_shift_clicked_range_in_place(book: dict[str, Any], page: Any,
     expect(page.locator("[data-bulk-count]")).to_have_text("4 selected")
     page.get_by_label("Tag", exact=True).fill("lamps")
     screenshot(page, "manage-bulk-selected")
-    page.get_by_role("button", name="Add tag").click()
+    page.locator(".bulk-bar").get_by_role("button", name="Add tag").click()
     expect(page.locator("#bulk-status")).to_contain_text("Tagged 4 highlights with “lamps”.")
     rows = page.locator("#highlight-list > li")
     for i in range(8):
@@ -65,9 +65,9 @@ def test_it_tags_a_shift_clicked_range_in_place(book: dict[str, Any], page: Any,
     boxes.nth(2).click()
     expect(page.get_by_label(re.compile("Select all 8 matching"))).not_to_be_checked()
     page.get_by_label(re.compile("Select all 8 matching")).check()
-    page.get_by_role("button", name="Favourite", exact=True).click()
+    page.locator(".bulk-bar").get_by_role("button", name="Favourite", exact=True).click()
     expect(page.locator("#bulk-status")).to_contain_text("Marked 8 highlights as favourite.")
-    expect(page.locator("#highlight-list .favorite")).to_have_count(8)
+    expect(page.locator('#highlight-list [data-favorite-toggle][aria-pressed="true"]')).to_have_count(8)
 
     page.reload()
     expect(page.locator("#highlight-list a.tag", has_text="lamps")).to_have_count(4)
