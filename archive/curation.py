@@ -24,11 +24,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from archive import merging
 from archive.models import Author, Source, SourceAuthor, normalise_key
-from config.http import AuthedRequest
+from config.http import AuthedRequest, safe_next
 from highlights import curating
 from highlights.filters import search_sources
 from highlights.forms import CATEGORY_CHOICES
-from highlights.manage import safe_next
 from highlights.models import Highlight
 
 MERGE_CANDIDATES = 20

@@ -14,17 +14,17 @@ from urllib.parse import unquote
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat, pluralize
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from archive.models import Source
-from config.http import AuthedRequest
+from config.http import AuthedRequest, safe_next
 from highlights import tagging
 from highlights.models import Highlight, Tag
 from highlights.views import SubqueryCount
@@ -36,21 +36,11 @@ TAG_GONE_EVENT = "commonplace:tag-gone"
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def safe_next(request: AuthedRequest, fallback: str) -> str:
-    """Where to go back to: `next` from the form or query, if it stays on this site."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return fallback
-
-
 def _back(request: AuthedRequest, fallback: str, anchor: str = "") -> HttpResponse:
     url = safe_next(request, fallback)
     if anchor and "#" not in url:
         url += f"#{anchor}"
-    return redirect(url)
+    return HttpResponseRedirect(url)
 
 
 def _first_error(error: ValidationError) -> str:

@@ -14,30 +14,17 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from config.http import AuthedRequest
+from config.http import AuthedRequest, safe_next
 from highlights import curating
 from highlights.models import Highlight
 from highlights.views import paginate
 
 TRASH_PER_PAGE = 50
 REFRESH_LIMIT = 1000  # the most rows a bulk answer re-draws in place
-
-
-def safe_next(request: AuthedRequest, fallback: str) -> str:
-    """Where to go back to: the form's `next` when it is a path on this site, else `fallback`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if (
-        target.startswith("/")
-        and not target.startswith(("//", "/\\"))
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
-    ):
-        return target
-    return fallback
 
 
 def _flag(request: AuthedRequest, name: str) -> bool:
