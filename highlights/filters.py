@@ -148,7 +148,11 @@ def apply_source_filters(sources: QuerySet[Source], user: Any, filters: Filters)
     if filters.origin:
         sources = sources.filter(origin=filters.origin)
     if filters.author:
-        sources = sources.filter(pk__in=SourceAuthor.objects.filter(author_id=filters.author).values("source_id"))
+        # The author's sources first (a few hundred ids, read on the author's index), then just
+        # those in the sort's order. Given a subquery instead, Postgres walks all the user's
+        # sources in sort order probing each for the author (9,000 probes to fill a page).
+        ids = SourceAuthor.objects.filter(author_id=filters.author).values_list("source_id", flat=True)
+        sources = sources.filter(pk__in=list(ids))
     if filters.tag:
         tags = _tag_ids(user, filters.tag)
         tagged = Tag.sources.through.objects.filter(tag__in=tags).values("source_id")

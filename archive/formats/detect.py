@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import importlib
+import re
 from types import ModuleType
 
 from archive.formats.document import ParseError, ParseResult
@@ -61,10 +62,14 @@ def decode(data: bytes) -> tuple[str, list[str]]:
                 shown = ", ".join(map(str, legacy[:5])) + (" ..." if len(legacy) > 5 else "")
                 warnings.append(f"line{'s' * (len(legacy) > 1)} {shown} not UTF-8, read as Windows-1252")
     sample = text[:8192]
-    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\x0c")
+    control = len(_CONTROL.findall(sample))
     if control > max(8, len(sample) // 100):
         raise ParseError("this looks like a binary file, not a text export")
     return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+# Control characters other than tab, line feed, form feed and carriage return: binary files' mark.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def _bomless_utf16(data: bytes) -> str | None:

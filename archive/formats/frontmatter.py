@@ -16,6 +16,7 @@ as the same string, else double-quoted (or a `|-` block for multi-line text), an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -252,14 +253,40 @@ def _plain_candidate(text: str) -> bool:
     return bool(text) and text == text.strip() and not any(_escaped(ch) for ch in text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(key: str) -> str:
+    """A key as YAML: plain when that reads back the same (the same few keys recur in every file)."""
     if _plain_candidate(key) and _reads_back(f"{key}: x\n", {key: "x"}):
         return key
     return double_quoted(key)
 
 
+# Strings that are plain YAML scalars reading back as themselves, recognised without parsing: a
+# letter or digit first (so no indicator such as - ? : # & * ! | > ' " % @ ` [ {), then letters,
+# digits, single spaces, ":" not before a space, "#" not after one, and punctuation that means
+# nothing inside a plain scalar; not a null, boolean or number. What this misses goes the slow
+# way, reading the YAML back; a property test (tests/formats/test_frontmatter.py) checks that
+# the two agree.
+_SAFE_PLAIN = re.compile(r"[^\W_](?:[\w.,;'\"()/&+!?%$@*=~^<>-]|:(?! )|(?<! )#| (?! ))*")
+_RESERVED_WORDS = frozenset({"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"})
+_NUMBER = re.compile(r"[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _plain_fast(text: str) -> bool:
+    """Whether `text` is certainly a plain scalar that reads back as itself (False: not known)."""
+    return (
+        _SAFE_PLAIN.fullmatch(text) is not None
+        and text[-1] not in " :"
+        and text not in _RESERVED_WORDS
+        and not (text[0].isdigit() and _NUMBER.fullmatch(text))
+        and text.isprintable()
+    )
+
+
 def scalar(text: str, *, in_list: bool = False) -> str:
     """A string as a YAML scalar: plain when that reads back the same, else a block or quoted."""
+    if _plain_fast(text):
+        return text
     if _plain_candidate(text):
         source, expected = (f"- {text}\n", [text]) if in_list else (f"k: {text}\n", {"k": text})
         if _reads_back(source, expected):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('highlights', '0003_search_and_counts'),
+        ('highlights', '0004_drop_highlight_text_trigram'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -15,6 +15,8 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 
 from archive import importing
+from archive.formats.document import Document
+from archive.formats.document import Highlight as Parsed
 from archive.models import Source
 from highlights.models import Highlight, Tag
 from tests.factories import make_user
@@ -200,18 +202,18 @@ class BadInputTests(TestCase):
 
     def test_it_leaves_no_trace_of_a_file_that_fails_midway(self) -> None:
         two_books = KINDLE
-        real_write = importing._Writer.write_highlights
+        real_insert = importing._Writer._insert_highlights
         calls = []
 
-        def fail_on_second(writer, source, parsed, outcome):  # type: ignore[no-untyped-def]
-            calls.append(source)
-            if len(calls) == 2:
-                raise RuntimeError("disk on fire")
-            return real_write(writer, source, parsed, outcome)
+        def fail_once_written(writer, created):  # type: ignore[no-untyped-def]
+            calls.append(created)
+            real_insert(writer, created)
+            assert Highlight.objects.filter(source__user=self.user).exists()  # the books were written
+            raise RuntimeError("disk on fire")
 
-        with mock.patch.object(importing._Writer, "write_highlights", fail_on_second):
+        with mock.patch.object(importing._Writer, "_insert_highlights", fail_once_written):
             outcome = one(self.user, "clippings.txt", two_books)
-        assert len(calls) == 2
+        assert len({row.values["source_id"] for row in calls[0]}) == 2
         assert outcome.status == "error"
         assert "nothing from it was saved" in outcome.message
         assert not Source.objects.exists()
@@ -278,6 +280,62 @@ class ZipTests(TestCase):
         [outcome] = importing.import_paths(self.user, [("empty.zip", zipped({}))])
         assert outcome.status == "skipped"
         assert "no files" in outcome.message
+
+    def test_it_writes_many_small_files_together_and_one_bad_file_fails_alone(self) -> None:
+        def note(i: int, extra: str = "") -> bytes:
+            body = f'---\ntitle: "Note {i}"\nauthor: Ada {i % 3}\ntags:\n  - shared\n{extra}---\n## Highlights\n'
+            return (body + f"> Highlight number {i} of a long vault.\n\n> Another line {i}\n").encode()
+
+        files = {f"vault/n{i}.md": note(i) for i in range(6)}
+        files["vault/n3.md"] = note(3, "id: " + "9" * 300 + "\n")  # longer than the column: the database refuses it
+        files["vault/again.md"] = note(1)  # the same source as n1, later in the same batch
+        outcomes = importing.import_paths(self.user, [("vault.zip", zipped(files))])
+        assert [o.path for o in outcomes] == [f"vault.zip/{name}" for name in files]
+        by_path = {o.path.removeprefix("vault.zip/vault/"): o for o in outcomes}
+        assert by_path["n3.md"].status == "error"
+        assert "nothing from it was saved" in by_path["n3.md"].message
+        assert [by_path[f"n{i}.md"].status for i in (0, 1, 2, 4, 5)] == ["created"] * 5
+        assert by_path["again.md"].status == "unchanged"
+        assert by_path["again.md"].source_ids == by_path["n1.md"].source_ids
+        assert Source.objects.filter(user=self.user).count() == 5
+        assert Highlight.objects.filter(user=self.user).count() == 10
+        assert set(Source.objects.filter(user=self.user, highlight_count=2).values_list("title", flat=True)) == {
+            f"Note {i}" for i in (0, 1, 2, 4, 5)
+        }
+        assert Tag.objects.get(user=self.user, name="shared").sources.count() == 5
+        again = importing.import_paths(self.user, [("vault.zip", zipped(files))])
+        assert [o.status for o in again if o.path.endswith("n3.md")] == ["error"]
+        assert {o.status for o in again if not o.path.endswith("n3.md")} == {"unchanged"}
+
+    def test_it_writes_documents_of_one_file_in_order_whatever_is_new(self) -> None:
+        def doc(title: str, *texts: str) -> Document:
+            return Document(title=title, highlights=[Parsed(text=t) for t in texts])
+
+        one(self.user, "b.md", DEFAULT_ARTICLE.encode())  # an existing source
+        existing = importing.source_identity(Document(title="The Slow Web", url="https://slow.example/web"))
+        assert Source.objects.filter(identity=existing).exists()
+        docs = [
+            doc("A", "first of A long enough"),
+            Document(
+                title="The Slow Web",
+                url="https://slow.example/web",
+                highlights=[Parsed(text="A new line for the slow web")],
+            ),
+            doc("A", "second of A long enough"),
+            doc("C", "only of C long enough"),
+            doc("A", "third of A long enough"),
+        ]
+        outcome = importing.FileOutcome(path="mixed")
+        importing._Writer(self.user).write_many([(d, outcome) for d in docs])
+        a, slow, c = (Source.objects.get(user=self.user, title=t) for t in ("A", "The Slow Web", "C"))
+        assert outcome.source_ids == [a.pk, slow.pk, c.pk]
+        assert list(a.highlights.order_by("position").values_list("text", flat=True)) == [
+            "first of A long enough",
+            "second of A long enough",
+            "third of A long enough",
+        ]
+        assert (outcome.sources_created, outcome.highlights_created) == (2, 5)
+        assert slow.highlights.count() == 3
 
     def test_it_keeps_hostile_names_as_labels_only(self) -> None:
         name = '<script>alert(1)</script>"; rm -rf /.md'

@@ -62,16 +62,20 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {options['user']!r}; create one with createsuperuser") from None
         files = list(files_under(options["paths"]))
         progress = Progress(self.stderr, len(files)) if self.stderr.isatty() else None
-        outcomes = []
-        for label, path in files:
-            if progress:
-                progress.show(label)
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                outcomes.append(importing.FileOutcome(path=label, status="error", message=str(error)))
-                continue
-            outcomes.extend(importing.import_paths(user, [(label, data)]))
+
+        def uploads() -> Iterator[importing.Upload | importing.FileOutcome]:
+            # Read as the importer asks for them: it writes small files in batches.
+            for label, path in files:
+                if progress:
+                    progress.show(label)
+                try:
+                    data = path.read_bytes()
+                except OSError as error:
+                    yield importing.FileOutcome(path=label, status="error", message=str(error))
+                    continue
+                yield from importing.expand_or_report(label, data)
+
+        outcomes = importing.import_uploads(user, uploads())
         if progress:
             progress.finish()
         totals = importing.totals(outcomes)

@@ -1,0 +1,65 @@
+"""Front matter's fast path for plain scalars agrees with reading the YAML back."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from archive.formats import frontmatter
+
+# Mostly characters the fast path accepts, with every YAML indicator mixed in.
+ALPHABET = st.sampled_from(list("aZéß中ъ0129 .,;'\"()/&+!?%$@*=~^<>-_:#[]{}|`\\\t\n\u00a0\u2028\u0085½Ⅻ\ufeff"))
+# And strings the fast path mostly accepts, so that its "yes" is checked often.
+LIKELY = st.text(st.sampled_from(list("aZé中0 .,;'\"()/&+!?%$@*=~^<>-_")), min_size=1, max_size=12).map(
+    lambda s: "x" + s
+)
+TEXTS = st.one_of(st.text(ALPHABET, max_size=12), st.text(max_size=12), LIKELY)
+
+
+def slow_plain(text: str, *, in_list: bool = False) -> bool:
+    """What `scalar` decides without the fast path: plain when it reads back as the same string."""
+    source, expected = (f"- {text}\n", [text]) if in_list else (f"k: {text}\n", {"k": text})
+    return frontmatter._plain_candidate(text) and frontmatter._reads_back(source, expected)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(TEXTS)
+@example("true")
+@example("Null")
+@example("a: b")
+@example("a #b")
+@example("a  b")
+@example("a ")
+@example("e1")
+@example("Ⅻ")
+@example("a\u2028b")
+@example("12")
+@example("1e5")
+@example("0x1F")
+@example("2024-01-02")
+@example("07:05 PM")
+@example("https://example.net/a#b")
+@example("a:")
+@example("a: b")
+@example("a #b")
+@example("١٢")
+def test_it_knows_a_plain_scalar_without_reading_it_back(text: str) -> None:
+    if frontmatter._plain_fast(text):
+        assert slow_plain(text)
+        assert slow_plain(text, in_list=True)
+        assert frontmatter.load(frontmatter.dump([("k", text), ("l", [text])])[4:-4]) == {"k": text, "l": [text]}
+
+
+def test_it_takes_the_fast_path_for_ordinary_titles() -> None:
+    for text in (
+        "The Slow Web",
+        "Kafka, Franz",
+        "Don't Make Me Think (2nd ed.)",
+        "封建秩序",
+        "C++ & Rust!",
+        "https://example.net/a?b=1#c",
+        "2024-01-02",
+        "07:05 PM",
+    ):
+        assert frontmatter._plain_fast(text), text
+        assert frontmatter.scalar(text) == text
