@@ -478,7 +478,9 @@ def copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int
             [table, meta.pk.column, len(rows)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+        # Through Django's error wrapper, so a unique constraint refusing a row (a concurrent
+        # import of the same file) is an IntegrityError the caller retries, as with INSERT.
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 values = [pk, *(row.get(f.attname, defaults[f.attname]) for f in plain)]
                 values += [f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection) for f in prepared]
