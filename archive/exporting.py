@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -484,10 +484,18 @@ def _book(source: Source) -> dict[str, Any]:
     return book
 
 
-def stream_json(sources: QuerySet[Source], indent: int | None = None) -> Iterator[str]:
-    """The JSON backup (Readwise's `/api/v2/export/` shape), a book at a time."""
+def stream_json(sources: QuerySet[Source], indent: int | None = None, tags: Sequence[str] = ()) -> Iterator[str]:
+    """The JSON backup (Readwise's `/api/v2/export/` shape), a book at a time; `tags` (see
+    `unused_tags`) are the tags no source or highlight carries, which a whole backup keeps."""
     count = sources.count()
-    return commonplace_json.stream((_book(s) for s in sources.iterator(chunk_size=CHUNK_SIZE)), count, indent=indent)
+    books = (_book(s) for s in sources.iterator(chunk_size=CHUNK_SIZE))
+    return commonplace_json.stream(books, count, indent=indent, tags=tags)
+
+
+def unused_tags(user: User) -> list[str]:
+    """The names of the user's tags that nothing carries (made, then taken off everything)."""
+    spare = Tag.objects.filter(user=user, highlights__isnull=True, sources__isnull=True)
+    return list(spare.order_by(Lower("name")).values_list("name", flat=True))
 
 
 def json_export(sources: QuerySet[Source]) -> dict[str, Any]:

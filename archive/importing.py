@@ -222,6 +222,7 @@ def _write_file(user: User, path: str, result: ParseResult) -> FileOutcome:
                 writer = _Writer(user)
                 writer.write_many([(doc, outcome) for doc in result.documents if _worth_writing(doc)])
                 writer.drop_unused_tags()
+                writer.preload_tags(result.tags)  # a backup's tags that nothing carries
             break
         except IntegrityError:
             # Another import wrote the same source or highlight at the same moment; the
@@ -282,6 +283,7 @@ def _write_batch(user: User, files: list[tuple[Upload, ParseResult]]) -> list[Fi
                 ]
             )
             writer.drop_unused_tags()
+            writer.preload_tags(name for _upload, result in files for name in result.tags)
     except Exception:
         logger.info("a batch of %d files failed; writing them one at a time", len(files), exc_info=True)
         return [_write_file(user, upload.path, result) for upload, result in files]

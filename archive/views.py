@@ -257,11 +257,11 @@ def export_download(request: AuthedRequest) -> HttpResponseBase:
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         name = exporting.download_name(selection, "csv")
     elif kind == ExportForm.Format.JSON:
-        chunks = (text.encode() for text in exporting.stream_json(sources))
+        whole = not any(selection.values())
+        spare = exporting.unused_tags(request.user) if whole else []
+        chunks = (text.encode() for text in exporting.stream_json(sources, tags=spare))
         response = StreamingHttpResponse(chunks, content_type="application/json")
-        name = exporting.download_name(
-            selection, "json", what="backup" if not any(selection.values()) else "highlights"
-        )
+        name = exporting.download_name(selection, "json", what="backup" if whole else "highlights")
     else:
         render_markdown = exporting.renderer_for(request.user)
         zipped = exporting.stream_zip(sources.iterator(chunk_size=exporting.CHUNK_SIZE), render_markdown)

@@ -138,9 +138,15 @@ def _highlight(h: Highlight, pk: int | None) -> dict[str, Any]:
     }
 
 
-def stream(books: Iterable[dict[str, Any]], count: int, *, indent: int | None = None) -> Iterator[str]:
-    """The backup as text, a book at a time, so an archive of any size is never held whole."""
-    yield f'{{"format": "{FORMAT}", "version": {VERSION}, "count": {count}, "nextPageCursor": null, "results": ['
+def stream(
+    books: Iterable[dict[str, Any]], count: int, *, indent: int | None = None, tags: Sequence[str] = ()
+) -> Iterator[str]:
+    """The backup as text, a book at a time, so an archive of any size is never held whole.
+
+    `tags`: the names of tags nothing carries, which a whole-archive backup keeps too.
+    """
+    spare = f'"tags": {json.dumps(list(tags), ensure_ascii=False)}, ' if tags else ""
+    yield f'{{"format": "{FORMAT}", "version": {VERSION}, "count": {count}, "nextPageCursor": null, {spare}"results": ['
     pad = "\n" + " " * indent if indent else ""
     for i, item in enumerate(books):
         body = json.dumps(item, ensure_ascii=False, indent=indent)
@@ -150,9 +156,9 @@ def stream(books: Iterable[dict[str, Any]], count: int, *, indent: int | None = 
     yield ("\n" if indent else "") + "]}\n"
 
 
-def render(documents: Sequence[Document]) -> str:
-    """Documents as a whole backup (without database ids)."""
-    return "".join(stream((book(doc) for doc in documents), len(documents)))
+def render(documents: Sequence[Document], tags: Sequence[str] = ()) -> str:
+    """Documents as a whole backup (without database ids), with the tags nothing carries."""
+    return "".join(stream((book(doc) for doc in documents), len(documents), tags=tags))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -175,6 +181,8 @@ def parse(text: str) -> ParseResult:
     reader = _Reader(ours, result.warnings)
     for i, item in enumerate(data["results"]):
         result.documents.append(reader.document(item, f"results[{i}]"))
+    if ours:
+        result.tags = reader.names(data, "tags", "backup")
     if not result.documents:
         result.warnings.append("no highlights found")
     return result

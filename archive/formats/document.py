@@ -104,6 +104,8 @@ class ParseResult:
     documents: list[Document] = field(default_factory=list)
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Tags that nothing carries (a backup keeps them, so the restored archive lists them too).
+    tags: list[str] = field(default_factory=list)
 
 
 class ParseError(ValueError):

@@ -149,7 +149,8 @@ def build(user: User, docs: list[Document], actions: list[dict[str, Any]]) -> No
 
 
 def backup_of(user: User) -> bytes:
-    return "".join(exporting.stream_json(exporting.select_sources(user, {}, trash=True))).encode()
+    whole = exporting.select_sources(user, {}, trash=True)
+    return "".join(exporting.stream_json(whole, tags=exporting.unused_tags(user))).encode()
 
 
 def zip_of(user: User) -> bytes:
@@ -241,3 +242,39 @@ def test_it_takes_the_whole_sample_folder_out_and_back_in_unchanged() -> None:
     assert snapshot(zip_user, backup=False) == snapshot(user, backup=False)
     restore(json_user, "backup.json", backup_of(user))
     assert snapshot(json_user) == snapshot(user)
+
+
+def tag_names(user: User) -> list[str]:
+    return sorted(Tag.objects.filter(user=user).values_list("name", flat=True))
+
+
+class UnusedTagTests(TestCase):
+    """A tag taken off everything is still part of the archive: the whole backup keeps it."""
+
+    @PROPERTY
+    @given(st.lists(TAG, max_size=4))
+    def test_a_backup_keeps_the_tags_nothing_carries(self, spare: list[str]) -> None:
+        user = make_user()
+        add_source(user, Document(title="Kept", highlights=[Highlight(text="A kept line.", tags=["carried"])]))
+        for name in spare:
+            if name.strip() and not Tag.objects.filter(user=user).named(name).exists():
+                Tag.objects.create(user=user, name=name)
+        fresh = make_user()
+        data = backup_of(user)
+        restore(fresh, "backup.json", data)
+        assert tag_names(fresh) == tag_names(user)
+        restore(fresh, "backup.json", data)  # again: nothing doubles
+        assert tag_names(fresh) == tag_names(user)
+
+    def test_only_a_whole_backup_carries_them(self) -> None:
+        user = make_user()
+        add_source(user, Document(title="Kept", highlights=[Highlight(text="A kept line.")]))
+        Tag.objects.create(user=user, name="someday")
+        whole = self.client_class()
+        whole.force_login(user)
+        response = whole.get("/export/download/", {"format": "json"})
+        assert b'"tags": ["someday"]' in b"".join(response.streaming_content)
+        response = whole.get("/export/download/", {"format": "json", "category": "books"})
+        assert response.status_code in {200, 302}
+        if response.status_code == 200:
+            assert b'"someday"' not in b"".join(response.streaming_content)

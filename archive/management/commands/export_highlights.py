@@ -61,7 +61,8 @@ class Command(BaseCommand):
         count = sources.count()
         rows = sources.iterator(chunk_size=exporting.CHUNK_SIZE)
         if kind == "json":
-            self._write(out, (text.encode() for text in exporting.stream_json(sources, indent=2)))
+            spare = exporting.unused_tags(user) if not any(selection.values()) else []
+            self._write(out, (text.encode() for text in exporting.stream_json(sources, indent=2, tags=spare)))
         elif kind == "csv":
             self._write(out, (text.encode() for text in exporting.stream_csv(rows)))
         else:
