@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Coalesce, Concat, Left, Lower, NullIf
 from django.urls import reverse
 
+from config.reversing import reverse_pk
+
 
 def normalise_key(text: str) -> str:
     """A comparison key: Unicode-normalised, case-folded, whitespace collapsed."""
@@ -49,7 +51,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("highlights:author", args=[self.pk])
+        return reverse_pk("highlights:author", self.pk)
 
 
 # The library's sort keys, stored (generated columns) so the indexes that serve the sorts hold
@@ -205,7 +207,7 @@ class Source(models.Model):
         return self.display_title or self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("archive:source", args=[self.pk])
+        return reverse_pk("archive:source", self.pk)
 
 
 class SourceAlias(models.Model):

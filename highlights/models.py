@@ -15,9 +15,9 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector, SearchVectorField
 from django.db import connection, models
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 
+from config.reversing import reverse_pk, reverse_plain
 from highlights import search
 
 
@@ -113,7 +113,7 @@ class Tag(models.Model):
         # would otherwise resolve away. Matches `tags/<path:name>/`.
         segments = quote(self.name, safe="/").split("/")
         name = "/".join("%2E" * len(segment) if segment in {".", ".."} else segment for segment in segments)
-        return f"{reverse('highlights:tags')}{name}/"
+        return f"{reverse_plain('highlights:tags')}{name}/"
 
 
 class TagSource(models.Model):
@@ -357,7 +357,7 @@ class Highlight(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("highlights:detail", args=[self.pk])
+        return reverse_pk("highlights:detail", self.pk)
 
     @property
     def location_label(self) -> str:
