@@ -43,7 +43,14 @@ PAGES = "pages"
 VERSIONS = "default"
 EVERYONE = "all"
 _NONCE_MARK = "\ue000csp-nonce\ue000"  # a private-use character: never in a page by chance
-_HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger-Name", "HX-History-Restore-Request", "HX-Boosted")
+_HTMX_HEADERS = (
+    "HX-Request",
+    "HX-Target",
+    "HX-Trigger-Name",
+    "HX-History-Restore-Request",
+    "HX-Boosted",
+    "HX-Current-URL",  # fragments carry the page they are on (a form's `next`)
+)
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 Refresh = Callable[[HttpRequest, HttpResponse], None]
