@@ -612,9 +612,9 @@ class _Writer:
         wanted = set(identities)
         # In the archive: a source's own identity, or one merged into it (which `write` follows).
         known = set(Source.objects.filter(user=self.user, identity__in=wanted).values_list("identity", flat=True))
-        known |= set(
-            SourceAlias.objects.filter(user=self.user, identity__in=wanted - known).values_list("identity", flat=True)
-        )
+        if unknown := wanted - known:
+            aliases = SourceAlias.objects.filter(user=self.user, identity__in=unknown)
+            known |= set(aliases.values_list("identity", flat=True))
         # Authors are made for new sources only (a re-import never adds authors to a source).
         creating: dict[str, Document] = {}
         for (doc, _), identity in zip(items, identities, strict=True):

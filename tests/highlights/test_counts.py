@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.test import TestCase
 from django.utils import timezone
 
 from archive.models import Source
 from highlights.models import Highlight, Tag, TagSource, recount
+from tests.curation_helpers import assert_counts_true
 from tests.factories import make_highlight, make_source, make_user
 from tests.highlights.helpers import import_fixture, tag
 
@@ -18,24 +18,6 @@ class CountTests(TestCase):
         cls.user = make_user()
         cls.source = make_source(cls.user, "Counted")
         cls.other = make_source(cls.user, "Other")
-
-    def assert_counts_true(self) -> None:
-        """Every stored count equals a count made the slow way."""
-        live = Q(highlights__deleted_at__isnull=True)
-        for source in Source.objects.annotate(real=Count("highlights", filter=live)):
-            assert source.highlight_count == source.real, (source.name, source.highlight_count, source.real)
-        shown = Q(highlights__deleted_at__isnull=True, highlights__source__deleted_at__isnull=True)
-        for found in Tag.objects.annotate(real=Count("highlights", filter=shown)):
-            assert found.highlight_count == found.real, (found.name, found.highlight_count, found.real)
-        links = Highlight.tags.through.objects.filter(highlight__deleted_at__isnull=True)
-        real = {
-            (row["tag_id"], row["highlight__source_id"]): row["n"]
-            for row in links.values("tag_id", "highlight__source_id").annotate(n=Count("pk"))
-        }
-        stored = {
-            (row.tag_id, row.source_id): row.highlight_count for row in TagSource.objects.exclude(highlight_count=0)
-        }
-        assert stored == real
 
     def count_of(self, item: Source | Tag) -> int:
         item.refresh_from_db()
@@ -50,7 +32,7 @@ class CountTests(TestCase):
         )
         assert self.count_of(self.source) == 6
         assert self.count_of(self.other) == 5
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_follows_deletes_restores_and_moves(self) -> None:
         first = make_highlight(self.source, "First.")
@@ -64,7 +46,7 @@ class CountTests(TestCase):
         assert (self.count_of(self.source), self.count_of(self.other)) == (1, 1)
         first.delete()
         assert self.count_of(self.source) == 0
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_counts_a_tags_shown_highlights(self) -> None:
         first = make_highlight(self.source, "First.")
@@ -82,7 +64,7 @@ class CountTests(TestCase):
         assert self.count_of(label) == 2
         label.highlights.clear()
         assert self.count_of(label) == 0
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_knows_which_sources_hold_a_tags_highlights(self) -> None:
         first = make_highlight(self.source, "First.")
@@ -92,12 +74,12 @@ class CountTests(TestCase):
         second.source = self.other
         second.save()
         Highlight.objects.filter(pk=first.pk).update(deleted_at=timezone.now())
-        self.assert_counts_true()
+        assert_counts_true()
         assert TagSource.objects.get(tag=label, source=self.source).highlight_count == 0
         assert TagSource.objects.get(tag=label, source=self.other).highlight_count == 1
         Highlight.objects.filter(pk=first.pk).update(deleted_at=None)
         second.tags.clear()
-        self.assert_counts_true()
+        assert_counts_true()
         label.delete()
         assert not TagSource.objects.exists()
 
@@ -116,13 +98,13 @@ class CountTests(TestCase):
         assert self.count_of(self.source) == 1  # the source's own count is of its highlights
         Source.objects.filter(pk=self.source.pk).update(deleted_at=None)
         assert self.count_of(label) == 1
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_follows_a_source_deleted_for_good(self) -> None:
         label = tag(self.user, "label", make_highlight(self.source, "a"), make_highlight(self.other, "b"))
         self.source.delete()
         assert self.count_of(label) == 1
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_never_writes_back_a_stale_count(self) -> None:
         stale = Source.objects.get(pk=self.source.pk)
@@ -145,7 +127,7 @@ class CountTests(TestCase):
         assert (self.count_of(self.source), self.count_of(label)) == (2, 2)
         Source.objects.update(highlight_count=7)
         recount()
-        self.assert_counts_true()
+        assert_counts_true()
 
     def test_it_counts_what_the_importer_writes(self) -> None:
         import_fixture(
@@ -156,4 +138,4 @@ class CountTests(TestCase):
         assert imported.exists()
         assert all(source.highlight_count > 0 for source in imported)
         assert Tag.objects.filter(user=self.user, highlight_count__gt=0).exists()
-        self.assert_counts_true()
+        assert_counts_true()

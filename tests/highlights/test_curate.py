@@ -11,32 +11,18 @@ import re
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from archive.models import Source
-from highlights.models import Highlight, Tag, TagSource
+from highlights.models import Highlight, Tag
+from tests.curation_helpers import assert_counts_true
 from tests.factories import make_highlight, make_source, make_user
 from tests.highlights.helpers import import_bytes, source_with, tag
 from tests.samples import sample
 
 HX = {"HX-Request": "true"}
-
-
-def assert_counts_true() -> None:
-    """Every stored tag count (and TagSource row) equals one made the slow way."""
-    shown = Q(highlights__deleted_at__isnull=True, highlights__source__deleted_at__isnull=True)
-    for found in Tag.objects.annotate(real=Count("highlights", filter=shown)):
-        assert found.highlight_count == found.real, (found.name, found.highlight_count, found.real)
-    links = Highlight.tags.through.objects.filter(highlight__deleted_at__isnull=True)
-    real = {
-        (row["tag_id"], row["highlight__source_id"]): row["n"]
-        for row in links.values("tag_id", "highlight__source_id").annotate(n=Count("pk"))
-    }
-    stored = {(row.tag_id, row.source_id): row.highlight_count for row in TagSource.objects.exclude(highlight_count=0)}
-    assert stored == real
 
 
 def names(item: Highlight | Source) -> list[str]:
