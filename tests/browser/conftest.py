@@ -42,8 +42,12 @@ def chromium_path() -> str:
 def browser(chromium_path: str) -> Iterator[Any]:
     # One Playwright per test: its event loop must not outlive the test, or Django would refuse
     # the ORM calls of the (synchronous) tests that run after it.
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A loaded CI machine (every xdist worker busy, a live server and a Chromium each) can take
+    # more than Playwright's 5 s for a POST, its redirect and the page it lands on; one 15 s budget
+    # for actions and expectations alike. A page that never comes still fails, only later.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path,
