@@ -91,12 +91,6 @@
     if (!dialog.open) dialog.showModal();
   };
 
-  // Content swapped in a moment ago is wired up by htmx as it settles; a key pressed sooner
-  // would click a plain link or button (a full page load). Wire it up now.
-  const ready = (item) => {
-    if (item && window.htmx) window.htmx.process(item);
-  };
-
   const typing = (target) =>
     target instanceof Element && (target.closest("input, textarea, select, [contenteditable]") || target.isContentEditable);
 
@@ -108,14 +102,12 @@
       const noteForm = field.closest("form[data-note-form]");
       if (noteForm) {
         event.preventDefault();
-        ready(noteForm);
         noteForm.querySelector("[data-note-cancel]")?.click();
         return;
       }
       const row = field.closest(".tag-row.editing");
       if (row) {
         event.preventDefault();
-        ready(row);
         row.querySelector("[data-row-cancel]")?.click();
         return;
       }
@@ -124,7 +116,10 @@
         field.value = "";
         select(field.closest("li.highlight"));
         if (!field.closest("li.highlight")) field.blur();
+        return;
       }
+      // Nothing holds the focus (what had it was swapped away): back to the highlight in hand.
+      if (field === document.body && current && document.contains(current)) select(current);
       return;
     }
     if (typing(event.target) || (dialog && dialog.open)) return;
@@ -145,7 +140,6 @@
         break;
       case "f": {
         const item = currentItem();
-        ready(item);
         const button = item?.querySelector("[data-favorite-toggle]");
         if (!button) return;
         event.preventDefault();
@@ -164,7 +158,6 @@
       }
       case "n": {
         const item = currentItem();
-        ready(item);
         const link = item?.querySelector("[data-note-edit]");
         if (!link) return;
         event.preventDefault();

@@ -58,6 +58,16 @@ def browser(chromium_path: str) -> Iterator[Any]:
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A failed browser test's report says what was on screen: a screenshot, and where the focus was."""
+    report = yield
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        report.sections.append(("What the page showed", _describe(page, item.name)))
+    return report
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     # Browser tests check what the page shows, not the database: Playwright's sync API runs an
@@ -67,6 +77,15 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def _describe(page: Any, name: str) -> str:
+    try:
+        path = screenshot(page, f"failed-{name}")
+        active = page.evaluate("() => document.activeElement ? document.activeElement.outerHTML.slice(0, 400) : ''")
+        return f"at {page.url}\nscreenshot: {path}\nthe focus was on: {active or 'nothing'}"
+    except Exception as error:  # the page may be gone; the test's own failure is what matters
+        return f"could not look at the page: {error}"
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -122,6 +122,7 @@ def test_the_keyboard_drives_the_page(archive: Any, page: Any, live_server: Any)
     page.keyboard.type("jk fine")  # keys typed in a field are text, not shortcuts
     page.keyboard.press("Enter")
     expect(second.locator(".tag-chip .tag")).to_have_text(["jk fine"])
+    expect(second.locator("[data-tag-input]")).to_be_focused()  # the new field, ready for another
     page.keyboard.press("Escape")
     expect(second).to_be_focused()
 
@@ -140,6 +141,10 @@ def test_the_keyboard_drives_the_page(archive: Any, page: Any, live_server: Any)
     page.keyboard.press("Escape")  # cancels
     expect(second.get_by_role("textbox", name="Note")).to_have_count(0)
     expect(second.locator(".highlight-note")).to_contain_text("Luck is work.")
+    page.evaluate("() => document.activeElement.blur()")  # as when what held the focus is swapped away
+    expect(second).not_to_be_focused()
+    page.keyboard.press("Escape")
+    expect(second).to_be_focused()
 
     page.keyboard.press("Shift+?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
