@@ -412,3 +412,33 @@ class FrontMatterValueTests(TestCase):
         outcome = one(make_user(), "odd.md", data)
         assert outcome.status == "created", outcome.message
         assert Source.objects.get().extra == {"score": ".inf", "low": "-.inf", "odd": ".nan"}
+
+
+class StatisticsTests(TestCase):
+    """A large import brings the planner's statistics up to date at once (`refresh_statistics`)."""
+
+    @staticmethod
+    def estimated_links() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'highlights_highlight_tags'")
+            return float(cursor.fetchone()[0])
+
+    def tagged(self, count: int) -> bytes:
+        tags = " ".join(f"[[t{i}]]" for i in range(count))
+        return f"# Tags\n\n## Highlights\n- tagged\n    - Tags: {tags}\n".encode()
+
+    def test_a_large_import_analyzes_the_tables_it_grew(self) -> None:
+        user = make_user()
+        outcome = one(user, "tags.md", self.tagged(1_500))
+        self.assertEqual(outcome.status, "created")
+        self.assertEqual(Highlight.objects.get(source__user=user).tags.count(), 1_500)
+        self.assertGreaterEqual(self.estimated_links(), 1_500)
+
+    def test_a_small_or_unchanged_import_leaves_it_to_autovacuum(self) -> None:
+        user = make_user()
+        large = self.tagged(importing.ANALYZE_AFTER_ROWS)
+        one(user, "tags.md", large)
+        with mock.patch.object(importing, "refresh_statistics") as refresh:
+            one(user, "small.md", b"# Small\n\n## Highlights\n- one\n    - Tags: [[a]] [[b]]\n")
+            self.assertEqual(one(user, "tags.md", large).status, "unchanged")  # nothing grew
+        refresh.assert_not_called()
