@@ -228,7 +228,7 @@ def document_for(source: Source, *, backup: bool = False) -> Document:
     def when(value: dt.datetime | None) -> dt.datetime | None:
         if backup or value is None:
             return value
-        return timezone.make_naive(value, zone)
+        return value.astimezone(zone).replace(tzinfo=None)  # timezone.make_naive, without its checks
 
     doc = Document(
         title=source.title,

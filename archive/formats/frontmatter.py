@@ -283,10 +283,17 @@ def _plain_fast(text: str) -> bool:
     )
 
 
+def _number_fast(text: str) -> bool:
+    """Whether `text` is certainly a decimal integer to YAML (an id: `687119130`), so must be quoted."""
+    return text.isascii() and text.isdigit() and (text[0] != "0" or text == "0")
+
+
 def scalar(text: str, *, in_list: bool = False) -> str:
     """A string as a YAML scalar: plain when that reads back the same, else a block or quoted."""
     if _plain_fast(text):
         return text
+    if _number_fast(text):
+        return double_quoted(text)
     if _plain_candidate(text):
         source, expected = (f"- {text}\n", [text]) if in_list else (f"k: {text}\n", {"k": text})
         if _reads_back(source, expected):

@@ -50,6 +50,20 @@ def test_it_knows_a_plain_scalar_without_reading_it_back(text: str) -> None:
         assert frontmatter.load(frontmatter.dump([("k", text), ("l", [text])])[4:-4]) == {"k": text, "l": [text]}
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(st.sampled_from(list("0123456789")), min_size=1, max_size=12), TEXTS))
+@example("0")
+@example("007")
+@example("09")
+@example("687119130")
+@example("١٢")
+def test_it_knows_a_number_without_reading_it_back(text: str) -> None:
+    if frontmatter._number_fast(text):
+        assert not slow_plain(text)
+        assert not slow_plain(text, in_list=True)
+        assert frontmatter.scalar(text) == f'"{text}"'
+
+
 def test_it_takes_the_fast_path_for_ordinary_titles() -> None:
     for text in (
         "The Slow Web",

@@ -1086,3 +1086,26 @@ def test_it_keeps_text_above_the_first_document_as_its_note() -> None:
 def test_it_keeps_a_section_of_its_own_as_the_document_note() -> None:
     doc = only(rm.parse("# Title\n\n## Highlights\n- h\n\n## My thoughts\nGood.\n"))
     assert (doc.note, texts(doc)) == ("## My thoughts\nGood.", ["h"])
+
+
+URL_OR_LOCATION = st.one_of(
+    st.text(st.sampled_from(list("aZ09:/.,-_?=&#%~+()[]^ \u00a0\n\\")), max_size=16),
+    st.text(max_size=8),
+    st.sampled_from(["https://read.readwise.io/read/01abc", "335", "0:00:02", "12-13", "kindle://book?a=1"]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(URL_OR_LOCATION, URL_OR_LOCATION, st.sampled_from(list(LocationKind)), st.sampled_from([" ", "\u00a0"]))
+def test_a_simple_locator_reads_back_without_reading_it(url: str, location: str, kind: LocationKind, space: str) -> None:
+    h = Highlight(text="x", url=url, location=location, location_kind=kind)
+    located = kind is not LocationKind.NONE
+    if rm._simple_locator(h, located):
+        locator, keys = rm._locator(h, space)
+        assert rm._locator_reads_back(h, locator, located), (url, location, kind)
+        assert keys == ([("Position", rm._encode(location))] if location and not located else [])
+
+
+@given(st.datetimes())
+def test_a_datetime_is_its_date_and_its_24_hour_clock(when: dt.datetime) -> None:
+    assert rm._format_datetime(when) == f"{rm._format_date(when.date())} {rm._format_clock(when.time(), False)}"
