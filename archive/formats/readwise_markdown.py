@@ -1251,7 +1251,9 @@ _SIMPLE_LOCATION = re.compile(r"[0-9A-Za-z][0-9A-Za-z:.,/-]*")
 
 
 def _simple_locator(h: Highlight, located: bool) -> bool:
-    return _SIMPLE_URL.fullmatch(h.url) is not None and (not located or _SIMPLE_LOCATION.fullmatch(h.location) is not None)
+    return _SIMPLE_URL.fullmatch(h.url) is not None and (
+        not located or _SIMPLE_LOCATION.fullmatch(h.location) is not None
+    )
 
 
 def _locator_reads_back(h: Highlight, locator: str, located: bool) -> bool:

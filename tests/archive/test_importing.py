@@ -12,6 +12,7 @@ from unittest import mock
 
 from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from archive import importing
@@ -433,6 +434,15 @@ class StatisticsTests(TestCase):
         self.assertEqual(outcome.status, "created")
         self.assertEqual(Highlight.objects.get(source__user=user).tags.count(), 1_500)
         self.assertGreaterEqual(self.estimated_links(), 1_500)
+
+    def test_it_analyzes_only_when_the_import_is_a_tenth_of_what_was_there(self) -> None:
+        one(make_user(), "tags.md", self.tagged(1_500))  # analyzed: the tables now hold 1,500 links
+        with CaptureQueriesContext(connection) as seen:
+            importing.refresh_statistics(100)
+        assert not [q for q in seen.captured_queries if q["sql"].startswith("ANALYZE")]
+        with CaptureQueriesContext(connection) as seen:
+            importing.refresh_statistics(150)
+        assert [q for q in seen.captured_queries if q["sql"].startswith("ANALYZE")]
 
     def test_a_small_or_unchanged_import_leaves_it_to_autovacuum(self) -> None:
         user = make_user()

@@ -1097,7 +1097,9 @@ URL_OR_LOCATION = st.one_of(
 
 @settings(max_examples=2000, deadline=None)
 @given(URL_OR_LOCATION, URL_OR_LOCATION, st.sampled_from(list(LocationKind)), st.sampled_from([" ", "\u00a0"]))
-def test_a_simple_locator_reads_back_without_reading_it(url: str, location: str, kind: LocationKind, space: str) -> None:
+def test_a_simple_locator_reads_back_without_reading_it(
+    url: str, location: str, kind: LocationKind, space: str
+) -> None:
     h = Highlight(text="x", url=url, location=location, location_kind=kind)
     located = kind is not LocationKind.NONE
     if rm._simple_locator(h, located):
