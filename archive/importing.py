@@ -8,13 +8,17 @@ completely or not at all, and one bad file never stops the others.
 from __future__ import annotations
 
 import bisect
+import collections
 import datetime as dt
 import io
 import logging
+import multiprocessing
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -184,14 +188,17 @@ def import_file(user: User, upload: Upload) -> FileOutcome:
     return _write_file(user, upload.path, prepared)
 
 
-def _prepare(upload: Upload) -> FileOutcome | ParseResult:
-    """A file parsed and ready to write, or the outcome of a file with nothing to write."""
+def _prepare(upload: Upload, parsed: ParseResult | ParseError | None = None) -> FileOutcome | ParseResult:
+    """A file parsed (here, or already: `parsed`) and ready to write, or the outcome of a file
+    with nothing to write."""
     outcome = FileOutcome(path=upload.path)
     if upload.error:
         outcome.status, outcome.message = ImportFile.Status.ERROR, upload.error
         return outcome
     try:
-        result = detect.parse(upload.data)
+        if isinstance(parsed, ParseError):
+            raise parsed
+        result = parsed or detect.parse(upload.data)
     except ParseError as error:
         outcome.status, outcome.message = ImportFile.Status.ERROR, str(error)
         return outcome
@@ -309,8 +316,8 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
         pending.clear()
         weight = 0
 
-    for upload in uploads:
-        prepared = upload if isinstance(upload, FileOutcome) else _prepare(upload)
+    for upload, parsed in parse_ahead(uploads):
+        prepared = upload if isinstance(upload, FileOutcome) else _prepare(upload, parsed)
         outcomes.append(prepared if isinstance(prepared, FileOutcome) else None)
         if isinstance(prepared, FileOutcome):
             continue
@@ -327,6 +334,68 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
     if rows >= ANALYZE_AFTER_ROWS and any(o.status in GROWING for o in done):
         refresh_statistics(rows)
     return done
+
+
+# Parsing and writing take about as long as each other. Once an import proves to have many files
+# (a vault, a zip of one), a second process parses the files ahead while this one writes, so the
+# two run on two cores. A few files are parsed here: starting a process costs more than it saves.
+PARSE_AHEAD_AFTER = 20  # files
+# Parsed ahead of the file being written, at most: a batch's worth (see BATCH_FILES), so the next
+# batch is parsed while one is written, within a bound on the bytes held.
+PARSE_AHEAD_FILES = 200
+PARSE_AHEAD_BYTES = 64 * 1024 * 1024
+
+
+def parse_ahead(uploads: Iterable[Upload | FileOutcome]) -> Iterator[tuple[Upload | FileOutcome, Parsed]]:
+    """Each upload with what parsing it gave (None: parse it here), in order."""
+    window: collections.deque[tuple[Upload | FileOutcome, Future[ParseResult | ParseError] | None]]
+    window = collections.deque()
+    pool: ProcessPoolExecutor | None = None
+    held = 0  # bytes in the window
+
+    def oldest() -> tuple[Upload | FileOutcome, Parsed]:
+        nonlocal held
+        upload, future = window.popleft()
+        held -= len(upload.data) if isinstance(upload, Upload) else 0
+        return _parsed(upload, future)
+
+    try:
+        for count, upload in enumerate(uploads):
+            if pool is None and count == PARSE_AHEAD_AFTER:
+                # A fresh interpreter (not a fork of this one, with its threads and connections),
+                # which imports only the parsers.
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+            future = None
+            if pool is not None and isinstance(upload, Upload) and not upload.error:
+                try:
+                    future = pool.submit(detect.parse_or_error, upload.data)
+                except BrokenProcessPool:  # it stopped: the rest are parsed here (see `_parsed`)
+                    pool.shutdown(wait=False)
+                    pool = None
+            window.append((upload, future))
+            held += len(upload.data) if isinstance(upload, Upload) else 0
+            while window and (pool is None or len(window) > PARSE_AHEAD_FILES or held > PARSE_AHEAD_BYTES):
+                yield oldest()
+        while window:
+            yield oldest()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+Parsed = ParseResult | ParseError | None
+
+
+def _parsed(
+    upload: Upload | FileOutcome, future: Future[ParseResult | ParseError] | None
+) -> tuple[Upload | FileOutcome, Parsed]:
+    if future is None:
+        return upload, None
+    try:
+        return upload, future.result()
+    except BrokenProcessPool:
+        logger.warning("the parsing process stopped; parsing %s here", getattr(upload, "path", "a file"))
+        return upload, None
 
 
 # After a large import the planner must know at once how big the tables became: with the

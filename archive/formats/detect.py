@@ -126,3 +126,12 @@ def parse(data: bytes) -> ParseResult:
         raise ParseError("the file nests brackets, quotes or lists too deeply to be an export") from None
     result.warnings[:0] = warnings
     return result
+
+
+def parse_or_error(data: bytes) -> ParseResult | ParseError:
+    """`parse`, with the ParseError returned rather than raised: what a parsing process sends back
+    (archive.importing.parse_ahead). This module imports no Django, so such a process starts quickly."""
+    try:
+        return parse(data)
+    except ParseError as error:
+        return ParseError(str(error))

@@ -7,6 +7,8 @@ import codecs
 import io
 import threading
 import zipfile
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from unittest import mock
 
@@ -16,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from archive import importing
-from archive.formats.document import Document
+from archive.formats.document import Document, ParseError, ParseResult
 from archive.formats.document import Highlight as Parsed
 from archive.models import Source
 from highlights.models import Highlight, Tag
@@ -452,3 +454,69 @@ class StatisticsTests(TestCase):
             one(user, "small.md", b"# Small\n\n## Highlights\n- one\n    - Tags: [[a]] [[b]]\n")
             self.assertEqual(one(user, "tags.md", large).status, "unchanged")  # nothing grew
         refresh.assert_not_called()
+
+
+class ParseAheadTests(TestCase):
+    """Many files are parsed in a second process while they are written, with the same results."""
+
+    def files(self) -> list[tuple[str, bytes]]:
+        notes = [
+            (f"vault/note {n}.md", f"# Note {n}\n\n## Highlights\n- Line {n} of the vault.\n".encode())
+            for n in range(importing.PARSE_AHEAD_AFTER + 15)
+        ]
+        notes.insert(25, ("vault/junk.md", b"\x00\x01binary junk" * 50))
+        notes.insert(30, ("vault/empty.md", b"# Empty\n\nNo highlights here.\n"))
+        return notes
+
+    def test_it_imports_many_files_as_it_would_one_at_a_time(self) -> None:
+        files = self.files()
+        user, other = make_user(), make_user("other")
+        with mock.patch.object(importing, "PARSE_AHEAD_AFTER", 10**9):  # never a second process
+            alone = importing.import_paths(other, files)
+        ahead = importing.import_paths(user, files)
+        assert [(o.path, o.status, o.message) for o in ahead] == [(o.path, o.status, o.message) for o in alone]
+        assert [o.path for o in ahead] == [name for name, _ in files]
+        assert Highlight.objects.filter(source__user=user).count() == importing.PARSE_AHEAD_AFTER + 15
+        junk = next(o for o in ahead if o.path == "vault/junk.md")
+        assert junk.status == "error" and "binary" in junk.message
+
+    def test_it_parses_ahead_in_another_process(self) -> None:
+        uploads = [importing.Upload(path=name, data=data) for name, data in self.files()]
+        with mock.patch.object(importing.detect, "parse", side_effect=AssertionError("parsed here")):
+            parsed = list(importing.parse_ahead(uploads))
+        # The first files are left to be parsed here (None); the rest come parsed by the parsing
+        # process, which never calls this process's (broken) `parse`.
+        assert [upload for upload, _ in parsed] == uploads
+        assert all(result is None for _, result in parsed[: importing.PARSE_AHEAD_AFTER])
+        later = [result for _, result in parsed[importing.PARSE_AHEAD_AFTER :]]
+        errors = [str(result) for result in later if isinstance(result, ParseError)]
+        assert sum(isinstance(result, ParseResult) for result in later) == len(later) - len(errors)
+        assert errors[0] == "this is a binary file, not a text export"
+        assert errors[1:] == [str(importing.detect.parse_or_error(self.files()[30][1]))]  # the empty note
+
+    def test_a_parsing_process_that_stops_leaves_the_parsing_here(self) -> None:
+        class Stopped:
+            """A pool whose process died: what it had is lost, and it takes nothing more."""
+
+            def __init__(self, **options: object) -> None:
+                self.submitted = 0
+
+            def submit(self, *args: object) -> Future[object]:
+                self.submitted += 1
+                if self.submitted > 3:
+                    raise BrokenProcessPool("gone")
+                future: Future[object] = Future()
+                future.set_exception(BrokenProcessPool("gone"))
+                return future
+
+            def shutdown(self, **options: object) -> None:
+                pass
+
+        user = make_user()
+        with (
+            mock.patch.object(importing, "ProcessPoolExecutor", Stopped),
+            self.assertLogs("archive.importing", "WARNING"),
+        ):
+            outcomes = importing.import_paths(user, self.files())
+        assert len(outcomes) == len(self.files())
+        assert Highlight.objects.filter(source__user=user).count() == importing.PARSE_AHEAD_AFTER + 15
