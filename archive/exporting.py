@@ -1,7 +1,7 @@
 """Taking the archive out again: Documents rebuilt from the database, written as Markdown, CSV or JSON.
 
 Everything that writes many sources streams: sources are read a chunk at a time from a server-side
-cursor (with their authors, tags and highlights prefetched per chunk) and each piece of output is
+cursor (each with its authors, tags and highlights in the same row) and each piece of output is
 handed on as soon as it is written, so memory stays flat however large the archive.
 """
 
@@ -31,7 +31,7 @@ from highlights import filters as library
 from highlights.models import Highlight as HighlightRow
 from highlights.models import Tag
 
-CHUNK_SIZE = 200  # sources read (and prefetched) at a time
+CHUNK_SIZE = 200  # sources read at a time
 ZIP_LEVEL = 1  # deflate level of the Markdown zip
 
 Renderer = Callable[[Document], str]
@@ -240,7 +240,7 @@ def _names(source: Source, annotation: str, read: Callable[[], list[str]]) -> li
 
 
 def document_for(source: Source, *, backup: bool = False) -> Document:
-    """The intermediate Document for one source (prefetched by `for_export`).
+    """The intermediate Document for one source (as `for_export` reads it).
 
     For Markdown and CSV (the default) it holds the live highlights, with datetimes naive in the
     server's time zone as the renderers expect. For a `backup` it holds every highlight, the trash
