@@ -337,9 +337,11 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
 
 
 # Parsing is about a third of an import's time. Once an import proves to have many files (a
-# vault, a zip of one), a second process parses the files ahead while this one writes, so the two
-# run on two cores. A few files are parsed here: starting a process (0.3 s) costs more than it saves.
+# vault, a zip of one) and a megabyte of them, a second process parses the files ahead while this
+# one writes, so the two run on two cores. Fewer or smaller files are parsed here: starting a
+# process (0.3 s) costs more than parsing a megabyte of notes here would (about half a second).
 PARSE_AHEAD_AFTER = 20  # files
+PARSE_AHEAD_AFTER_BYTES = 1024 * 1024
 # Parsed ahead of the file being written, at most: a batch's worth (see BATCH_FILES), so the next
 # batch is parsed while one is written, within a bound on the bytes held.
 PARSE_AHEAD_FILES = 200
@@ -352,6 +354,8 @@ def parse_ahead(uploads: Iterable[Upload | FileOutcome]) -> Iterator[tuple[Uploa
     window = collections.deque()
     pool: ProcessPoolExecutor | None = None
     held = 0  # bytes in the window
+    seen = 0  # bytes read so far
+    started = False  # a parsing process was started (it may have stopped since)
 
     def oldest() -> tuple[Upload | FileOutcome, Parsed]:
         nonlocal held
@@ -361,10 +365,12 @@ def parse_ahead(uploads: Iterable[Upload | FileOutcome]) -> Iterator[tuple[Uploa
 
     try:
         for count, upload in enumerate(uploads):
-            if pool is None and count == PARSE_AHEAD_AFTER:
+            seen += len(upload.data) if isinstance(upload, Upload) else 0
+            if not started and count >= PARSE_AHEAD_AFTER and seen >= PARSE_AHEAD_AFTER_BYTES:
                 # A fresh interpreter (not a fork of this one, with its threads and connections),
                 # which imports only the parsers.
                 pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+                started = True
             future = None
             if pool is not None and isinstance(upload, Upload) and not upload.error:
                 try:

@@ -459,6 +459,12 @@ class StatisticsTests(TestCase):
 class ParseAheadTests(TestCase):
     """Many files are parsed in a second process while they are written, with the same results."""
 
+    def setUp(self) -> None:
+        # These files are small: let them count as enough bytes for a parsing process.
+        patched = mock.patch.object(importing, "PARSE_AHEAD_AFTER_BYTES", 0)
+        patched.start()
+        self.addCleanup(patched.stop)
+
     def files(self) -> list[tuple[str, bytes]]:
         notes = [
             (f"vault/note {n}.md", f"# Note {n}\n\n## Highlights\n- Line {n} of the vault.\n".encode())
@@ -520,3 +526,13 @@ class ParseAheadTests(TestCase):
             outcomes = importing.import_paths(user, self.files())
         assert len(outcomes) == len(self.files())
         assert Highlight.objects.filter(source__user=user).count() == importing.PARSE_AHEAD_AFTER + 15
+
+    def test_a_few_small_files_are_parsed_here(self) -> None:
+        files = self.files()
+        with (
+            mock.patch.object(importing, "PARSE_AHEAD_AFTER_BYTES", sum(len(data) for _, data in files) + 1),
+            mock.patch.object(importing, "ProcessPoolExecutor", side_effect=AssertionError("a process was started")),
+        ):
+            outcomes = importing.import_paths(make_user(), files)
+        assert len(outcomes) == len(files)
+        assert sum(o.status == "created" for o in outcomes) == importing.PARSE_AHEAD_AFTER + 15
