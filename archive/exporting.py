@@ -214,9 +214,7 @@ def export_rows(source: Source, *, trash: bool = False) -> list[Any]:
     if rows is None and hasattr(source, "export_json"):  # from `for_export`: read once, kept
         items = json.loads(source.export_json) if source.export_json else []
         rows = source.export_rows = [ExportRow(item) for item in items]  # type: ignore[attr-defined]
-    if rows is None:
-        rows = getattr(source, "live_highlights", None) if not trash else None
-    if rows is None:
+    if rows is None:  # a Source read some other way
         query = source.highlights.prefetch_related("tags").order_by("position", "pk")
         rows = list(query if trash else query.filter(deleted_at__isnull=True))
     return rows if trash else [row for row in rows if row.deleted_at is None]
@@ -226,11 +224,6 @@ def _tag_names(highlight: Any) -> list[str]:
     """A highlight's tag names (annotated by `for_export`, else read), ordered as Tag orders them."""
     names: list[str] | None = getattr(highlight, "tag_names", None)
     return list(names) if names is not None else [tag.name for tag in highlight.tags.all()]
-
-
-def live_highlights(source: Source) -> list[Any]:
-    """A source's highlights outside the trash, in reading order (prefetched when available)."""
-    return export_rows(source)
 
 
 def _names(source: Source, annotation: str, read: Callable[[], list[str]]) -> list[str]:
@@ -459,21 +452,6 @@ def stream_zip(sources: Iterable[Source], render: Renderer = readwise_markdown.r
             if chunk := buffer.take():
                 yield chunk
     yield buffer.take()  # the central directory
-
-
-def write_zip(sources: Iterable[Source], out: Any, render: Renderer = readwise_markdown.render) -> int:
-    """Write the zip of `stream_zip` to a file; returns how many sources went in."""
-    count = 0
-
-    def counted() -> Iterator[Source]:
-        nonlocal count
-        for source in sources:
-            count += 1
-            yield source
-
-    for chunk in stream_zip(counted(), render):
-        out.write(chunk)
-    return count
 
 
 # --- CSV and JSON, streamed -------------------------------------------------------------------
