@@ -559,37 +559,52 @@ _PLAIN_TYPES = {
 }  # fmt: skip
 
 
-def copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]], count: int | None = None) -> list[int]:
     """Insert new rows (column values by attribute name) with COPY; their ids, in order.
 
     The ids are drawn from the table's sequence first. Several times faster than INSERT for
     thousands of rows, and the statement-level count triggers still fire once. No `pre_save`
     (give `auto_now` fields their values), no signals; a column a row leaves out gets the
     field's default.
+
+    Given `count`, at most that many rows, read as they are sent: the database stores each row
+    while the next is made (a generator makes them in the time the database takes anyway).
     """
-    if not rows:
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
+    if not count:
         return []
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated and not f.primary_key]
-    plain = [f for f in fields if f.get_internal_type() in _PLAIN_TYPES]
+    plain_fields = [f for f in fields if f.get_internal_type() in _PLAIN_TYPES]
     prepared = [f for f in fields if f.get_internal_type() not in _PLAIN_TYPES]
-    defaults = {f.attname: f.get_default() for f in fields}
+    plain = [(f.attname, f.get_default()) for f in plain_fields]
+    defaults = {f.attname: f.get_default() for f in prepared}
     table, quote = meta.db_table, connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [meta.pk, *plain, *prepared])
+    columns = ", ".join(quote(f.column) for f in [meta.pk, *plain_fields, *prepared])
+    rows = iter(rows)
+    sent = 0
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, meta.pk.column, len(rows)],
+            [table, meta.pk.column, count],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         # Through Django's error wrapper, so a unique constraint refusing a row (a concurrent
         # import of the same file) is an IntegrityError the caller retries, as with INSERT.
         with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                values = [pk, *(row.get(f.attname, defaults[f.attname]) for f in plain)]
-                values += [f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection) for f in prepared]
+            for pk, row in zip(ids, rows, strict=False):
+                values = [pk] + [row.get(name, default) for name, default in plain]
+                if prepared:
+                    values += [
+                        f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection) for f in prepared
+                    ]
                 copy.write_row(values)
-    return ids
+                sent += 1
+            if next(rows, None) is not None:
+                raise ValueError(f"more than the {count} rows promised for {table}")
+    return ids[:sent]
 
 
 def _people(document: Document) -> list[str]:
@@ -741,31 +756,19 @@ class _Writer:
             return
         now = timezone.now()
         sources: list[Source] = []
-        rows: list[list[NewHighlight]] = []
-        for document, outcome, identity in batch:
+        for document, _, identity in batch:
             source = self._new_source(document, identity)
-            added: dict[str, bool] = {}  # fingerprint -> in the trash
-            created: list[NewHighlight] = []
-            for item in document.highlights:
-                print_ = item.fingerprint[:32] or fingerprint(item.text or item.note)
-                if print_ in added:  # a repeat inside this very file
-                    outcome.skipped += added[print_]
-                    continue
-                added[print_] = item.deleted_at is not None
-                created.append(self._new_row(item, len(created), print_, now))
             # What writing the highlights one source at a time would leave, then a backup's own date.
             if document.last_highlighted_at:
                 source.last_highlighted_at = _aware(document.last_highlighted_at)
-            elif created:
-                dates = [row.values["highlighted_at"] for row in created if row.values["highlighted_at"]]
+            elif document.highlights:
+                dates = [_aware(item.highlighted_at) for item in document.highlights if item.highlighted_at]
                 # No date at all (most Readwise Markdown) stays unknown rather than claiming today.
-                source.last_highlighted_at = max(dates, default=None) or source.saved_at
-            sources.append(source)
-            rows.append(created)
-        fields = [f.attname for f in Source._meta.concrete_fields if not f.generated and not f.primary_key]
-        for source, (document, _, _) in zip(sources, batch, strict=True):
+                source.last_highlighted_at = max(dates, default=None) or source.saved_at  # type: ignore[type-var]
             # A backup restores Commonplace's own dates too.
             source.created_at, source.updated_at = _aware(document.created_at) or now, now  # type: ignore[assignment]
+            sources.append(source)
+        fields = [f.attname for f in Source._meta.concrete_fields if not f.generated and not f.primary_key]
         ids = copy_rows(Source, [{name: getattr(source, name) for name in fields} for source in sources])
         for source, pk in zip(sources, ids, strict=True):
             source.pk = pk
@@ -773,44 +776,69 @@ class _Writer:
         links: list[SourceAuthor] = []
         source_tags = []
         through = Tag.sources.through
-        for source, (document, outcome, _), created in zip(sources, batch, rows, strict=True):
+        for source, (document, outcome, _) in zip(sources, batch, strict=True):
             links += [
                 SourceAuthor(source=source, author=self.authors[normalise_key(name)], position=i)
                 for i, name in enumerate(_people(document))
             ]
             tag_ids = dict.fromkeys(self.tag(name).pk for name in document.tags if name.strip())
             source_tags += [through(source_id=source.pk, tag_id=tag_id) for tag_id in tag_ids]
-            for row in created:
-                row.values["source_id"] = source.pk
             outcome.sources_created += 1
             outcome.source_ids.append(source.pk)
-            outcome.highlights_created += len(created)
         SourceAuthor.objects.bulk_create(links)
         through.objects.bulk_create(source_tags, ignore_conflicts=True)
         for source, (document, _, _) in zip(sources, batch, strict=True):
             if document.aliases:  # a backup's merged-away identities
                 self.keep_aliases(source, document.aliases)
-        self._insert_highlights([row for created in rows for row in created])
+        # Made as they are sent, while the database stores the ones before (see `copy_rows`).
+        rows = self._new_rows(sources, batch, now)
+        self._insert_highlights(rows, sum(len(document.highlights) for document, _, _ in batch))
 
-    def _insert_highlights(self, created: list[NewHighlight]) -> list[int]:
-        """Insert new highlights with their tags; their ids, in order."""
-        ids = copy_rows(Highlight, [row.values for row in created])
+    def _new_rows(
+        self, sources: list[Source], batch: list[tuple[Document, FileOutcome, str]], now: dt.datetime
+    ) -> Iterator[NewHighlight]:
+        """The highlights of new sources, each counted in its file's outcome; a repeat inside a
+        file is left out (the first one stands)."""
+        for source, (document, outcome, _) in zip(sources, batch, strict=True):
+            added: dict[str, bool] = {}  # fingerprint -> in the trash
+            for item in document.highlights:
+                print_ = item.fingerprint[:32] or fingerprint(item.text or item.note)
+                if print_ in added:
+                    outcome.skipped += added[print_]
+                    continue
+                added[print_] = item.deleted_at is not None
+                outcome.highlights_created += 1
+                yield self._new_row(item, len(added) - 1, print_, now, source.pk)
+
+    def _insert_highlights(self, created: Iterable[NewHighlight], most: int) -> list[int]:
+        """Insert new highlights (at most `most`) with their tags; their ids, in order."""
+        tags: list[list[str]] = []
+
+        def values() -> Iterator[dict[str, Any]]:
+            for row in created:
+                tags.append(row.tags)
+                yield row.values
+
+        ids = copy_rows(Highlight, values(), most)
         through = Highlight.tags.through
         through.objects.bulk_create(
             [
                 through(highlight_id=pk, tag_id=self.tag(name).pk)
-                for pk, row in zip(ids, created, strict=True)
-                for name in dict.fromkeys(n.strip() for n in row.tags if n.strip())
+                for pk, names in zip(ids, tags, strict=True)
+                for name in dict.fromkeys(n.strip() for n in names if n.strip())
             ],
             ignore_conflicts=True,
             batch_size=5000,
         )
         return ids
 
-    def _new_row(self, item: ParsedHighlight, position: int, print_: str, now: dt.datetime) -> NewHighlight:
+    def _new_row(
+        self, item: ParsedHighlight, position: int, print_: str, now: dt.datetime, source_id: int
+    ) -> NewHighlight:
         """A new highlight's column values (a backup's "came in at" date as `created_at`)."""
         values = {
             "user_id": self.user.pk,
+            "source_id": source_id,
             "position": position,
             "text": item.text,
             "note": item.note,
@@ -930,8 +958,7 @@ class _Writer:
                 if match is not None and match.pk is not None and match.fingerprint == print_:
                     continue  # extended in place, counted by match_by_prefix
             if match is None:
-                row = self._new_row(item, next_position, print_, now)
-                row.values["source_id"] = source.pk
+                row = self._new_row(item, next_position, print_, now, source.pk)
                 next_position += 1
                 added[print_] = item.deleted_at is not None
                 created.append(row)
@@ -941,7 +968,7 @@ class _Writer:
                 outcome.highlights_updated += 1
             else:
                 outcome.highlights_unchanged += 1
-        self._insert_highlights(created)
+        self._insert_highlights(created, len(created))
         outcome.highlights_created += len(created)
         if created:
             dates = [h.highlighted_at for h in existing if h.highlighted_at]

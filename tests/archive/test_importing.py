@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from unittest import mock
 
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -208,9 +208,9 @@ class BadInputTests(TestCase):
         real_insert = importing._Writer._insert_highlights
         calls = []
 
-        def fail_once_written(writer, created):  # type: ignore[no-untyped-def]
-            calls.append(created)
-            real_insert(writer, created)
+        def fail_once_written(writer, created, most):  # type: ignore[no-untyped-def]
+            calls.append(list(created))
+            real_insert(writer, calls[-1], most)
             assert Highlight.objects.filter(source__user=self.user).exists()  # the books were written
             raise RuntimeError("disk on fire")
 
@@ -536,3 +536,34 @@ class ParseAheadTests(TestCase):
             outcomes = importing.import_paths(make_user(), files)
         assert len(outcomes) == len(files)
         assert sum(o.status == "created" for o in outcomes) == importing.PARSE_AHEAD_AFTER + 15
+
+
+class CopyRowsTests(TestCase):
+    """`copy_rows` sends rows as they are made; a promised count bounds them."""
+
+    def setUp(self) -> None:
+        self.user = make_user()
+        self.now = timezone.now()
+
+    def rows(self, *names: str):  # type: ignore[no-untyped-def]
+        for name in names:
+            yield {"user_id": self.user.pk, "name": name, "created_at": self.now}
+
+    def test_fewer_rows_than_promised_take_only_the_ids_they_need(self) -> None:
+        ids = importing.copy_rows(Tag, self.rows("a", "b"), 5)
+        self.assertEqual(len(ids), 2)
+        self.assertEqual(
+            dict(Tag.objects.filter(pk__in=ids).values_list("pk", "name")), dict(zip(ids, "ab", strict=True))
+        )
+
+    def test_more_rows_than_promised_are_refused(self) -> None:
+        with self.assertRaisesMessage(ValueError, "more than the 1 rows promised"), transaction.atomic():
+            importing.copy_rows(Tag, self.rows("a", "b"), 1)
+        self.assertFalse(Tag.objects.filter(user=self.user).exists())
+
+    def test_a_repeat_inside_a_file_leaves_no_gap_in_positions(self) -> None:
+        data = b"# Book\n\n## Highlights\n- one\n- two\n- one\n- three\n"
+        outcome = one(self.user, "book.md", data)
+        self.assertEqual(outcome.highlights_created, 3)
+        positions = list(Highlight.objects.filter(source__user=self.user).order_by("position"))
+        self.assertEqual([(h.position, h.text) for h in positions], [(0, "one"), (1, "two"), (2, "three")])
