@@ -102,7 +102,9 @@ _LABEL_KINDS = {label.lower(): kind for kind, label in _KIND_LABELS.items()}
 # A link destination: no spaces, parentheses only in balanced pairs (Wikipedia URLs).
 _URL = r"[^\s()]*(?:\([^\s()]*\)[^\s()]*)*"
 _LABEL = r"View [A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*|(?:Location|Page|Time|Offset|Order)\s+[^\[\]\n]+?"
-_LOCATOR = re.compile(rf"\s*\(\[(?P<label>{_LABEL})\]\((?P<url>{_URL})\)\)$")
+# Found by its first characters, which the search skips to, then widened over the whitespace
+# before it: the same match as `\s*` in front would give, without trying at every position.
+_LOCATOR = re.compile(rf"\(\[(?P<label>{_LABEL})\]\((?P<url>{_URL})\)\)$")
 _LOCATION_LABEL = re.compile(r"^(?P<word>Location|Page|Time|Offset|Order)\s+(?P<value>.+)$", re.I)
 _BLOCK_ID = re.compile(r"\s+\^(?P<id>[A-Za-z0-9][A-Za-z0-9-]*)$")
 _INLINE_ID = re.compile(r"\s*%%\s*(?:highlight[_ ]?)?id:\s*(?P<id>[^%\s]+)\s*%%$", re.I)
@@ -138,6 +140,8 @@ _SNIFF_NO = re.compile(
     r"|^\t*\s*(?:site|date-saved|date-published)::|^={10}\s*$|^Highlight,Book Title,",
     re.M,
 )
+# Text one of `_SNIFF_NO`'s alternatives must hold: a note with none of it needs no scan.
+_SNIFF_NO_MARKS = ("Omnivore", "omnivore.app/", "::", "=" * 10, "Highlight,Book Title,")
 _SNIFF_YES = re.compile(
     r"^!\[rw-book-cover\]\(|^#{1,2} Highlights[ \t]*$|^## Metadata[ \t]*$|^%%[ \t]*\nID:[ \t]*\d"
     r"|^# About[ \t]*\n+(?:Title|Authors?): "
@@ -203,7 +207,7 @@ def sniff(text: str) -> bool:
     notes and Logseq pages, Kindle clippings and Readwise CSV, which other parsers read.
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if _SNIFF_NO.search(text):
+    if any(mark in text for mark in _SNIFF_NO_MARKS) and _SNIFF_NO.search(text):
         return False
     return bool(_SNIFF_YES.search(text))
 
@@ -272,16 +276,17 @@ class _Tail:
 def _split_tail(line: str, footnotes: Container[str]) -> _Tail:
     """Take what follows a highlight's text off its last line: footnote refs, a block id, a locator."""
     refs: list[str] = []
-    while (m := _FOOTNOTE_REF_TAIL.search(line)) and m["id"] in footnotes:
+    # Each search only where its mark is there to find (most lines have none of them).
+    while "[^" in line and (m := _FOOTNOTE_REF_TAIL.search(line)) and m["id"] in footnotes:
         refs.insert(0, m["id"])
         line = line[: m.start()]
     block_id = ""
-    if m := (_BLOCK_ID.search(line) or _INLINE_ID.search(line)):
+    if ("^" in line or "%%" in line) and (m := (_BLOCK_ID.search(line) or _INLINE_ID.search(line))):
         block_id = m["id"]
         line = line[: m.start()]
     tail = _Tail(line, block_id=block_id, refs=refs)
     if m := _LOCATOR.search(line):
-        tail.text = line[: m.start()]
+        tail.text = line[: m.start()].rstrip()
         tail.url = m["url"]
         tail.kind, tail.location = _location_label(m["label"])
         tail.located = True
@@ -1004,7 +1009,7 @@ class _Parser:
         )
         refs: list[str] = []
         last_line = body[-1]
-        while (m := _FOOTNOTE_REF_TAIL.search(last_line)) and m["id"] in self.footnotes:
+        while "[^" in last_line and (m := _FOOTNOTE_REF_TAIL.search(last_line)) and m["id"] in self.footnotes:
             refs.insert(0, m["id"])
             last_line = last_line[: m.start()]
         parts = ["\n".join([*body[:-1], last_line]), *(self._footnote(r) for r in refs)]

@@ -1111,3 +1111,43 @@ def test_a_simple_locator_reads_back_without_reading_it(
 @given(st.datetimes())
 def test_a_datetime_is_its_date_and_its_24_hour_clock(when: dt.datetime) -> None:
     assert rm._format_datetime(when) == f"{rm._format_date(when.date())} {rm._format_clock(when.time(), False)}"
+
+
+# What the tail searches did before they looked for their marks first, kept to check against.
+SLOW_TAIL = {
+    "footnote": re.compile(r"\s*\[\^(?P<id>[^\]\s]+)\]$"),
+    "block": re.compile(r"\s+\^(?P<id>[A-Za-z0-9][A-Za-z0-9-]*)$"),
+    "inline": re.compile(r"\s*%%\s*(?:highlight[_ ]?)?id:\s*(?P<id>[^%\s]+)\s*%%$", re.I),
+    "locator": re.compile(rf"\s*\(\[(?P<label>{rm._LABEL})\]\((?P<url>{rm._URL})\)\)$"),
+}
+TAIL_PIECES = st.sampled_from(
+    ["a", "Z", "9", " ", "\t", "\u00a0", "\u2028", "(", ")", "[", "]", "^", "%%", "id:", "[^1]", "([", "](",
+     "))", "Location 12", "View Highlight", "https://x.io/a", "^b-1", " %% id: 7 %%", "-"]
+)  # fmt: skip
+
+
+def slow_split_tail(line: str, footnotes: set[str]) -> tuple[str, str, list[str], str, str]:
+    refs: list[str] = []
+    while (m := SLOW_TAIL["footnote"].search(line)) and m["id"] in footnotes:
+        refs.insert(0, m["id"])
+        line = line[: m.start()]
+    block_id = ""
+    if m := (SLOW_TAIL["block"].search(line) or SLOW_TAIL["inline"].search(line)):
+        block_id, line = m["id"], line[: m.start()]
+    url = label = ""
+    if m := SLOW_TAIL["locator"].search(line):
+        line, url, label = line[: m.start()], m["url"], m["label"]
+    return line, block_id, refs, url, label
+
+
+LOCATORS = st.sampled_from(
+    ["", " ([Location 12](https://x.io/a))", "\t([View Highlight](u(1)))", "([Page 3]())", "  ([Time 0:01](a([b])c))"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.tuples(*[st.lists(TAIL_PIECES, max_size=6).map("".join), LOCATORS] * 2).map("".join))
+def test_the_tail_of_a_line_splits_as_the_full_searches_split_it(line: str) -> None:
+    tail = rm._split_tail(line, {"1", "b"})
+    text, block_id, refs, url, _label = slow_split_tail(line, {"1", "b"})
+    assert (tail.text, tail.block_id, tail.refs, tail.url) == (text, block_id, refs, url)
