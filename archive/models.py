@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
@@ -18,8 +17,7 @@ from config.reversing import reverse_pk
 
 def normalise_key(text: str) -> str:
     """A comparison key: Unicode-normalised, case-folded, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())  # `\s` is what split() splits at
 
 
 class Category(models.TextChoices):

@@ -167,6 +167,17 @@ def cjk_bigrams(*fields: str) -> Func:
     return Func(*(F(name) for name in fields), function=BIGRAMS_FUNCTION, output_field=SearchVectorField())
 
 
+def unspaced_rows(*fields: str) -> Q:
+    """Rows with a character of an unspaced script in one of `fields`: the only rows the bigram
+    index holds. Nearly every highlight has none, and it costs such a row one regular expression
+    to be left out instead of a bigram function and an index entry. A query must state this
+    condition too for Postgres to use that (partial) index."""
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__regex": UNSPACED_CLASS})
+    return condition
+
+
 def bigram_query(term: str) -> str:
     """A tsquery (as text) that every text containing `term` matches in `cjk_bigrams`.
 
@@ -186,14 +197,14 @@ def _quote_lexeme(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def substring_condition(parsed: ParsedQuery, fields: list[Expression | str], bigrams: Func | None = None) -> Q | None:
+def substring_condition(parsed: ParsedQuery, fields: list[Expression | str], bigrams: tuple[str, ...] = ()) -> Q | None:
     """The web-search meaning of the query, for alternatives with a term in an unspaced script,
     with every term matched as a substring (ILIKE) of one of `fields`.
 
     Alternatives without such a term are left to full-text search, which is better (stemming,
-    ranking) and cheaper. With `bigrams` (the indexed `cjk_bigrams` expression) each such term
-    must also match the index of character pairs, which is what lets Postgres find candidates
-    without reading every row; ILIKE then checks them.
+    ranking) and cheaper. With `bigrams` (the fields of an index of `cjk_bigrams` on
+    `unspaced_rows`) each such term must also match the index of character pairs, which is what
+    lets Postgres find candidates without reading every row; ILIKE then checks them.
     """
     condition = None
     for alternative in parsed.alternatives:
@@ -201,9 +212,10 @@ def substring_condition(parsed: ParsedQuery, fields: list[Expression | str], big
         if not unspaced:
             continue
         conjunction = Q()
-        if bigrams is not None:
+        if bigrams:
+            conjunction &= unspaced_rows(*bigrams)
             for term in unspaced:
-                conjunction &= Q(_matches(bigrams, bigram_query(term.text)))
+                conjunction &= Q(_matches(cjk_bigrams(*bigrams), bigram_query(term.text)))
         for term in alternative:
             pattern = Value(contains_pattern(term.text))
             anywhere = Q()

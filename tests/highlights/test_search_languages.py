@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from highlights import search
 from highlights.filters import search_highlights, search_sources
+from highlights.models import Highlight
 from tests.factories import make_user
 from tests.highlights.helpers import import_bytes, import_fixture
 from tests.samples import sample
@@ -172,3 +173,30 @@ class BigramFunctionTests(TestCase):
         assert search.bigram_query("湖") == "'湖':*"
         assert search.bigram_query("Gboard帽バ") == "'帽バ'"
         assert search.bigram_query("a'b") == ""
+
+
+class BigramIndexTests(TestCase):
+    """The bigram index holds only the highlights with unspaced-script characters, and a search
+    for such a term states that condition, so Postgres can use the index."""
+
+    def test_a_chinese_search_can_use_the_partial_index(self) -> None:
+        user = make_user()
+        import_bytes(user, "zh.md", "# 书\n\n## Highlights\n- 我们学习历史。\n- Plain English.\n".encode())
+        with connection.cursor() as cursor:
+            # Left with no other way than a bitmap scan (the bigram index is the only one that
+            # can serve the condition) or reading the table.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        for query in ["学习", "学习 -plain", '"学习历史"']:
+            condition = search.substring_condition(search.parse(query), ["text", "note"], bigrams=("text", "note"))
+            plan = Highlight.objects.filter(condition).explain()
+            assert "highlight_cjk_bigrams" in plan, (query, plan)
+        highlights = Highlight.objects.filter(user=user)
+        self.assertEqual([h.text for h in highlights.matching("学习")], ["我们学习历史。"])
+        self.assertEqual(highlights.newest_matching_ids("学习", 10), [highlights.get(text="我们学习历史。").pk])
+
+    def test_the_index_leaves_out_highlights_without_such_characters(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_indexdef('highlight_cjk_bigrams'::regclass)")
+            definition = cursor.fetchone()[0]
+        assert " WHERE " in definition and "~" in definition, definition
