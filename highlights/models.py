@@ -261,8 +261,12 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
 
 
 class Highlight(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="highlights")
-    source = models.ForeignKey("archive.Source", on_delete=models.CASCADE, related_name="highlights")
+    # No index of their own: (user, id) and (source, position) below begin with them, and every
+    # index is one more write for each highlight imported.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="highlights", db_index=False
+    )
+    source = models.ForeignKey("archive.Source", on_delete=models.CASCADE, related_name="highlights", db_index=False)
     position = models.PositiveIntegerField(default=0, help_text="Order within the source.")
     text = models.TextField(blank=True)
     note = models.TextField(blank=True)
