@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import threading
+import time
 import zipfile
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -567,3 +568,84 @@ class CopyRowsTests(TestCase):
         self.assertEqual(outcome.highlights_created, 3)
         positions = list(Highlight.objects.filter(source__user=self.user).order_by("position"))
         self.assertEqual([(h.position, h.text) for h in positions], [(0, "one"), (1, "two"), (2, "three")])
+
+
+class ParallelBatchTests(TransactionTestCase):
+    """Outside a transaction, batches of files are written two at a time on two connections,
+    with the same result as one after the other."""
+
+    def vault(self) -> list[tuple[str, bytes]]:
+        files = []
+        for i in range(24):
+            # Notes 6-8 are notes 3-5 again, re-synced: in the batch after theirs (of three
+            # files), written at the same time (the first batch is written before the others).
+            key = i - 3 if 6 <= i < 9 else i
+            # Shared tags, which the first batch makes, and one of each note's own (the batches
+            # written at once make no tag in common, which would make one wait for the other).
+            tags = f"[[shared]] [[t{i % 3}]] [[new{i}]]"
+            files.append(
+                (
+                    f"note {i}.md",
+                    f"# Note {key}\n\n## Metadata\n- Author: [[Ada {i % 3}]]\n- URL: https://example.net/{key}\n\n"
+                    f"## Highlights\n- First of {key}.\n    - Tags: {tags}\n- Line {i} alone.\n".encode(),
+                )
+            )
+        return files
+
+    def archive(self, user) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        sources = {
+            s.identity: (s.title, s.highlight_count, sorted(a.name for a in s.authors.all()))
+            for s in Source.objects.filter(user=user).prefetch_related("authors")
+        }
+        highlights = sorted(
+            (h.source.identity, h.position, h.text, tuple(sorted(t.name for t in h.tags.all())))
+            for h in Highlight.objects.filter(user=user).select_related("source").prefetch_related("tags")
+        )
+        tags = sorted(Tag.objects.filter(user=user).values_list("name", "highlight_count"))
+        return {"sources": sources, "highlights": highlights, "tags": tags}
+
+    def test_two_writers_leave_what_one_leaves(self) -> None:
+        together, alone = make_user(), make_user()
+        spans: list[tuple[float, float, str, set[str]]] = []  # each batch: when, where, which notes
+        real = importing._write_batch
+
+        def write_batch(user, files):  # type: ignore[no-untyped-def]
+            started = time.monotonic()
+            written = real(user, files)
+            titles = {doc.title for _, result in files for doc in result.documents}
+            spans.append((started, time.monotonic(), threading.current_thread().name, titles))
+            return written
+
+        with mock.patch.object(importing, "BATCH_FILES", 3), mock.patch.object(importing, "_write_batch", write_batch):
+            outcomes = importing.import_paths(together, self.vault())
+            with mock.patch.object(importing, "WRITERS", 1):
+                expected = importing.import_paths(alone, self.vault())
+        threads = {name for _, _, name, _ in spans}
+        assert {"import-writer-0", "import-writer-1"} <= threads, threads
+        # Notes 3-5 and their re-synced copies were not written at the same time.
+        for start, end, _, titles in spans:
+            for other_start, other_end, _, other_titles in spans:
+                if titles & other_titles and (start, end) != (other_start, other_end):
+                    assert end <= other_start or other_end <= start, (titles, other_titles)
+        self.assertEqual([(o.path, o.status) for o in outcomes], [(o.path, o.status) for o in expected])
+        self.assertEqual([o.status for o in outcomes[6:9]], ["updated"] * 3)  # each adds its own line
+        self.assertEqual(self.archive(together), self.archive(alone))
+        self.assertEqual(Source.objects.filter(user=together).count(), 21)
+        self.assertEqual(Highlight.objects.filter(user=together).count(), 21 + 24)
+
+    def test_a_writer_that_fails_stops_the_import_instead_of_hanging_it(self) -> None:
+        user = make_user()
+        real = importing._write_batch
+
+        def write_batch(user, files):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name.startswith("import-writer"):
+                raise RuntimeError("disk on fire")
+            return real(user, files)
+
+        with (
+            mock.patch.object(importing, "BATCH_FILES", 3),
+            mock.patch.object(importing, "_write_batch", write_batch),
+            self.assertRaisesMessage(RuntimeError, "disk on fire"),
+        ):
+            importing.import_paths(user, self.vault())
+        assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
