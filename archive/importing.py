@@ -324,8 +324,10 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
         for (index, _, _), outcome in zip(batch, written, strict=True):
             outcomes[index] = outcome
 
+    read = 0  # bytes
     with _BatchWriters(user, store) as writers:
         for upload, parsed in parse_ahead(uploads):
+            read += len(upload.data) if isinstance(upload, Upload) else 0
             prepared = upload if isinstance(upload, FileOutcome) else _prepare(upload, parsed)
             outcomes.append(prepared if isinstance(prepared, FileOutcome) else None)
             if isinstance(prepared, FileOutcome):
@@ -338,10 +340,10 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
                 len(doc.tags) + sum(len(h.tags) for h in doc.highlights) for doc in prepared.documents
             )
             if len(pending) >= BATCH_FILES or weight >= BATCH_HIGHLIGHTS:
-                writers.write(pending)
+                writers.write(pending, at_once=read >= PARALLEL_AFTER_BYTES)
                 pending, weight = [], 0
         if pending:
-            writers.write(pending)
+            writers.write(pending, at_once=read >= PARALLEL_AFTER_BYTES)
     done = [outcome for outcome in outcomes if outcome is not None]
     if rows >= ANALYZE_AFTER_ROWS and any(o.status in GROWING for o in done):
         refresh_statistics(rows)
@@ -352,8 +354,11 @@ def import_uploads(user: User, uploads: Iterable[Upload | FileOutcome]) -> list[
 # database stores one batch's highlights, Python makes the other's, and on two cores the database
 # works on both (a tenth to a fifth faster). A batch with a source in common with one being
 # written (a note twice in a vault) waits for it, so files still land in order: the later one
-# merges into what the earlier made.
+# merges into what the earlier made. Only once an import has read a megabyte: smaller uploads are
+# imported inside the web request (see BACKGROUND_IMPORT_KB), whose process's pool of
+# connections the writers would draw on.
 WRITERS = 2
+PARALLEL_AFTER_BYTES = 1024 * 1024
 
 
 class _BatchWriters:
@@ -375,8 +380,9 @@ class _BatchWriters:
     def __enter__(self) -> _BatchWriters:
         return self
 
-    def write(self, batch: Batch) -> None:
-        if not self.parallel or not self.written:
+    def write(self, batch: Batch, at_once: bool = True) -> None:
+        """Write `batch`, here or (`at_once`, and not the first) beside the one being written."""
+        if not (self.parallel and at_once) or not self.written:
             # The first batch here: an import of one batch (most uploads) starts no thread and
             # opens no connection.
             self.written = True

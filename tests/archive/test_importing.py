@@ -616,7 +616,11 @@ class ParallelBatchTests(TransactionTestCase):
             spans.append((started, time.monotonic(), threading.current_thread().name, titles))
             return written
 
-        with mock.patch.object(importing, "BATCH_FILES", 3), mock.patch.object(importing, "_write_batch", write_batch):
+        with (
+            mock.patch.object(importing, "BATCH_FILES", 3),
+            mock.patch.object(importing, "PARALLEL_AFTER_BYTES", 0),
+            mock.patch.object(importing, "_write_batch", write_batch),
+        ):
             outcomes = importing.import_paths(together, self.vault())
             with mock.patch.object(importing, "WRITERS", 1):
                 expected = importing.import_paths(alone, self.vault())
@@ -644,8 +648,23 @@ class ParallelBatchTests(TransactionTestCase):
 
         with (
             mock.patch.object(importing, "BATCH_FILES", 3),
+            mock.patch.object(importing, "PARALLEL_AFTER_BYTES", 0),
             mock.patch.object(importing, "_write_batch", write_batch),
             self.assertRaisesMessage(RuntimeError, "disk on fire"),
         ):
             importing.import_paths(user, self.vault())
         assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
+
+    def test_an_import_under_a_megabyte_is_written_in_its_own_thread(self) -> None:
+        written_in = []
+        real = importing._write_batch
+
+        def write_batch(user, files):  # type: ignore[no-untyped-def]
+            written_in.append(threading.current_thread().name)
+            return real(user, files)
+
+        with mock.patch.object(importing, "BATCH_FILES", 3), mock.patch.object(importing, "_write_batch", write_batch):
+            outcomes = importing.import_paths(make_user(), self.vault())
+        self.assertEqual(set(written_in), {threading.current_thread().name})
+        self.assertEqual(len(written_in), 8)
+        assert all(o.status in ("created", "updated") for o in outcomes)
