@@ -207,6 +207,11 @@ class Source(models.Model):
     def get_absolute_url(self) -> str:
         return reverse_pk("archive:source", self.pk)
 
+    @property
+    def tag_list(self) -> list[Any]:
+        """Its tags, by name (a source's page draws them once; see `Highlight.tag_list`)."""
+        return list(self.tags.all())  # type: ignore[attr-defined]
+
 
 class SourceAlias(models.Model):
     """Another identity a source answers to on import: that of a source merged into it.

@@ -173,7 +173,7 @@ def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             Prefetch("sourceauthor_set", queryset=SourceAuthor.objects.select_related("author").order_by("position")),
         )
     source = get_object_or_404(sources, pk=pk)
-    live = Highlight.objects.filter(source=source, deleted_at__isnull=True).prefetch_related("tags")
+    live = Highlight.objects.filter(source=source, deleted_at__isnull=True).with_tags()
     page = paginate(request, live.order_by("position", "pk"), form.page_number, SOURCE_HIGHLIGHTS_PER_PAGE)
     template = "archive/source.html#page" if next_page else "archive/source.html"
     return render(request, template, {"source": source, "page": page, "highlights": page.items})

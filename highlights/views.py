@@ -348,7 +348,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
         Highlight.objects.filter(tags=tag, deleted_at__isnull=True, source__deleted_at__isnull=True)
         .order_by("pk" if form.sort_key == "oldest" else "-pk")
         .select_related("source")
-        .prefetch_related("tags")
+        .with_tags()
     )
     page = paginate(request, highlights, form.page_number, HIGHLIGHTS_PER_PAGE, {"sort": "recent"})
     part = fragment(request, page.number)
@@ -412,7 +412,7 @@ def search_page(request: AuthedRequest) -> HttpResponse:
         # found in half the archive costs no more than a rare one.
         found = first_matches(request.user, q, request.GET, COUNT_CAP + 1) if q else None
         results = search_highlights(request.user, q, request.GET, among=found)
-        shown = results.select_related("source").prefetch_related("tags")
+        shown = results.select_related("source").with_tags()
         shown = shown.with_snippets(q) if q else shown
         page = paginate(request, shown, form.page_number, HIGHLIGHTS_PER_PAGE, {"sort": form.default_sort})
         if q:

@@ -8,6 +8,8 @@ several actions each; reverse() for each would cost a quarter of the page's time
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django import template
 
 from config.reversing import reverse_pk, reverse_plain
@@ -20,6 +22,8 @@ ROUTES = {
         "tag_remove": "highlights:highlight_tag_remove",
         "favorite": "highlights:favorite",
         "note": "highlights:note",
+        "edit": "highlights:edit",
+        "delete": "highlights:delete",
     },
     "s": {
         "tag_add": "highlights:source_tag_add",
@@ -30,14 +34,16 @@ ROUTES = {
 }
 
 
-@register.simple_tag
-def curate_urls(item: object, kind: str) -> dict[str, str]:
-    """The action URLs, and the strings the controls' ids are made of: `id` (the pk as text, so
-    the template does not localise a number each time), `key` ("h-12"), `region` (the id of the
+@register.simple_tag(takes_context=True)
+def curate_urls(context: template.Context, item: object, kind: str) -> dict[str, str]:
+    """The action URLs, and the strings the controls are made of: `back` (the page to come back
+    to, see `here`) and `back_q` (the same, for a query string), `id` (the pk as text, so the
+    template does not localise a number each time), `key` ("h-12"), `region` (the id of the
     element the actions replace) and `noun`."""
     pk = str(getattr(item, "pk", item))
     urls = {name: reverse_pk(route, pk) for name, route in ROUTES[kind].items()}
     urls["suggest"] = reverse_plain("highlights:tag_suggest")
+    urls["back"], urls["back_q"] = _here_and_quoted(context)
     urls["id"] = pk
     urls["key"] = f"{kind}-{pk}"
     urls["region"] = {"h": f"curate-h-{pk}", "s": f"tags-s-{pk}", "t": f"tag-row-{pk}"}[kind]
@@ -49,7 +55,25 @@ def curate_urls(item: object, kind: str) -> dict[str, str]:
 def here(context: template.Context) -> str:
     """`next_url` when the view gave one, else the page's own address (for an htmx request, the
     address of the page that made it, not of the fragment)."""
-    if next_url := context.get("next_url"):
+    return _here_and_quoted(context)[0]
+
+
+def _here_and_quoted(context: template.Context) -> tuple[str, str]:
+    """`here`, and `here` made safe for a query string: worked out once per page drawn (every
+    row's forms ask), kept where {% include %} keeps its templates for the whole render."""
+    next_url = context.get("next_url")
+    known = context.render_context.dicts[0].setdefault(_HERE, {})
+    if next_url not in known:
+        address = _here(context, next_url)
+        known[next_url] = (address, quote(address))
+    return known[next_url]
+
+
+_HERE = object()
+
+
+def _here(context: template.Context, next_url: object) -> str:
+    if next_url:
         return str(next_url)
     request = context.get("request")
     if request is None:

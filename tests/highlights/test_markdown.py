@@ -6,7 +6,13 @@ from django.test import SimpleTestCase
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from highlights.templatetags.markdown import _plain_paragraph, _render_markdown, markdown_text_filter, render_markdown
+from highlights.templatetags.markdown import (
+    _markdown_words,
+    _plain_paragraph,
+    _render_markdown,
+    markdown_text_filter,
+    render_markdown,
+)
 
 # Letters, digits, spaces (ordinary and not), punctuation, and every character Markdown or HTML
 # gives a meaning to, so generated text often looks like markup.
@@ -29,6 +35,13 @@ class FastPathTests(SimpleTestCase):
         fast = _plain_paragraph(text)
         if fast is not None:
             assert fast == _render_markdown(text), text
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.lists(ALPHABET, max_size=40).map("".join))
+    @example("a\xa0b\u3000c")
+    @example("AT&T &amp; 5 > 4")
+    def test_its_words_of_plain_prose_are_the_parser_s(self, text: str) -> None:
+        assert markdown_text_filter(text) == _markdown_words(text), text
 
     def test_it_takes_the_fast_path_for_ordinary_highlights(self) -> None:
         for text in [
