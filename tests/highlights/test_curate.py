@@ -368,6 +368,19 @@ class CsrfTests(CurateTestCase):
         assert response.status_code == 200
         assert names(self.second) == ["x", "y"]
 
+    def test_every_form_of_every_row_carries_the_token(self) -> None:
+        # The rows' forms share one token made once per page ({% csrf_input %}); each works.
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.user)
+        for page in [client.get(self.source.get_absolute_url()), client.get(reverse("highlights:search") + "?q=time")]:
+            forms = re.findall(r"<form\b.*?</form>", page.text, re.S)
+            posting = [form for form in forms if 'method="post"' in form]
+            assert len(posting) >= 4, page.request
+            tokens = {re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1) for form in posting}
+            assert len(tokens) == 1
+            url = reverse("highlights:favorite", args=[self.first.pk])
+            assert client.post(url, {"favorite": "1", "csrfmiddlewaretoken": tokens.pop()}).status_code == 302
+
 
 class PagesShowTheControlsTests(CurateTestCase):
     def test_every_page_with_a_highlight_offers_them(self) -> None:
