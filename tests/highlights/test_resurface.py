@@ -56,6 +56,17 @@ class OnThisDayTests(TestCase):
         assert self.texts(day, since=2020) == ["2025, that day."]
         assert self.texts(day, limit=1) == ["2025, that day."]
 
+    def test_a_busy_day_gives_its_newest_live_highlights_first_ties_to_the_later_added(self) -> None:
+        day = dt.date(2026, 3, 14)
+        for hour in range(1, 8):
+            make_highlight(self.source, f"2025 at {hour}.", highlighted_at=when(2025, 3, 14, hour))
+        tied = make_highlight(self.source, "2025 at 6, added later.", highlighted_at=when(2025, 3, 14, 6))
+        Highlight.objects.filter(text="2025 at 7.").update(deleted_at=timezone.now())
+        make_highlight(self.source, "2024.", highlighted_at=when(2024, 3, 14, 12))
+        assert tied.pk > Highlight.objects.get(text="2025 at 6.").pk
+        assert self.texts(day, limit=4) == ["2025 at 6, added later.", "2025 at 6.", "2025 at 5.", "2025 at 4."]
+        assert self.texts(day, limit=10)[-2:] == ["2025 at 1.", "2024."]
+
     def test_it_has_nothing_before_the_first_year_and_copes_with_29_february(self) -> None:
         make_highlight(self.source, "Leap day.", highlighted_at=when(2024, 2, 29))
         assert self.texts(dt.date(2028, 2, 29)) == ["Leap day."]
