@@ -9,7 +9,8 @@ all call these, so a filter means the same thing everywhere:
     search_highlights(user, q, params)    -> QuerySet[Highlight]  search results, best match first
     search_sources(user, q, params)       -> QuerySet[Source]     sources whose title or author match
 
-`params` is `request.GET` (or any dict) with the query-string names the pages use:
+`params` is `request.GET` (or any dict) with the query-string names the pages use, or a
+`SearchForm` already made of them (a page asking several of these reads its parameters once):
 
     category   a Category value ("books", "articles", ...)
     origin     the app it was read in ("kindle", "reader", ...)
@@ -51,10 +52,14 @@ HIGHLIGHT_ORDER: dict[str, list[Any]] = {
     "oldest": [F("highlighted_at").asc(nulls_last=True), "id"],
 }
 
-Params = Mapping[str, Any]
+Params = Mapping[str, Any] | SearchForm
 
 
-def filter_sources(user: Any, params: Params) -> QuerySet[Source]:
+def _search_form(params: Params) -> SearchForm:
+    return params if isinstance(params, SearchForm) else SearchForm(params)
+
+
+def filter_sources(user: Any, params: Mapping[str, Any]) -> QuerySet[Source]:
     """The user's sources under the filters in `params`, in its sort (recently highlighted first)."""
     form = FilterForm(params)
     sources = apply_source_filters(Source.objects.for_user(user), user, form.filters)
@@ -75,7 +80,7 @@ def search_highlights(user: Any, q: str, params: Params, *, among: list[int] | N
 
     `among` (ids from `first_matches`) ranks just those highlights, without matching again.
     """
-    form = SearchForm(params)
+    form = _search_form(params)
     if not q.strip():
         highlights = apply_highlight_filters(Highlight.objects.live(user), user, form.filters)
         return highlights.order_by(*HIGHLIGHT_ORDER.get(form.sort_key, HIGHLIGHT_ORDER["recent"]))
@@ -94,7 +99,7 @@ def first_matches(user: Any, q: str, params: Params, limit: int) -> list[int]:
     Bounds the work of a very broad query (a word in half the archive): the search page ranks
     only these (`search_highlights(..., among=ids)`) and says "more than ..." past them.
     """
-    form = SearchForm(params)
+    form = _search_form(params)
     return apply_highlight_filters(Highlight.objects.live(user), user, form.filters).newest_matching_ids(q, limit)
 
 
@@ -107,7 +112,7 @@ def search_sources(user: Any, q: str, params: Params) -> QuerySet[Source]:
     condition = Q(search_vector=query)
     if substring := search.substring_condition(parsed, [search_text()]):
         condition |= substring
-    sources = apply_source_filters(Source.objects.for_user(user).filter(condition), user, FilterForm(params).filters)
+    sources = apply_source_filters(Source.objects.for_user(user).filter(condition), user, _search_form(params).filters)
     return sources.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
         "-rank", F("highlight_count").desc(), F("id").desc()
     )

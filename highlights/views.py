@@ -410,8 +410,8 @@ def search_page(request: AuthedRequest) -> HttpResponse:
     if q or form.filters.active:
         # A query ranks at most COUNT_CAP + 1 matches (and says "more than 1,000"), so a word
         # found in half the archive costs no more than a rare one.
-        found = first_matches(request.user, q, request.GET, COUNT_CAP + 1) if q else None
-        results = search_highlights(request.user, q, request.GET, among=found)
+        found = first_matches(request.user, q, form, COUNT_CAP + 1) if q else None
+        results = search_highlights(request.user, q, form, among=found)
         shown = results.select_related("source").with_tags()
         shown = shown.with_snippets(q) if q else shown
         page = paginate(request, shown, form.page_number, HIGHLIGHTS_PER_PAGE, {"sort": form.default_sort})
@@ -422,7 +422,7 @@ def search_page(request: AuthedRequest) -> HttpResponse:
             context["total"] = len(found) if found is not None else results.order_by()[: COUNT_CAP + 1].count()
             context["total_capped"] = context["total"] > COUNT_CAP
             if q:
-                context["sources"] = list(search_sources(request.user, q, request.GET)[:SEARCH_SOURCES_SHOWN])
+                context["sources"] = list(search_sources(request.user, q, form)[:SEARCH_SOURCES_SHOWN])
     if not part:
         context.update(_filter_choices(request))
         context["filter_author"] = _author_for(request, form)
