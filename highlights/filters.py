@@ -9,8 +9,8 @@ all call these, so a filter means the same thing everywhere:
     search_highlights(user, q, params)    -> QuerySet[Highlight]  search results, best match first
     search_sources(user, q, params)       -> QuerySet[Source]     sources whose title or author match
 
-`params` is `request.GET` (or any dict) with the query-string names the pages use, or a
-`SearchForm` already made of them (a page asking several of these reads its parameters once):
+`params` is `request.GET` (or any dict) with the query-string names the pages use (the search
+functions also take a `SearchForm` made of them, so a page asking several reads them once):
 
     category   a Category value ("books", "articles", ...)
     origin     the app it was read in ("kindle", "reader", ...)
