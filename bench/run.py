@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import random
 import shutil
@@ -219,6 +220,20 @@ def server_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         return str(cursor.fetchone()[0])
+
+
+def cpu_probe() -> float:
+    """Milliseconds for a fixed stretch of pure Python on one core (best of three): how fast the
+    machine is at the moment. A shared VM's speed moves with its neighbours' load, by a quarter
+    within an hour here; runs compare fairly only next to this figure."""
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - start)
+    return 1000 * best
 
 
 def machine() -> dict[str, str]:
@@ -498,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         about["postgres"] = server_version()
         note = f"{about['cpu']}, {about['memory']}, Postgres {about['postgres']}, load average {about['load average']}"
         entries.append(Entry("machine: cores", float(about["cores"]), "", note=note))
+        entries.append(Entry("machine: CPU probe", cpu_probe(), "ms", note="a fixed loop of Python; lower is faster"))
         common, second, share = common_words(user.pk)
         entries.append(
             Entry(
@@ -526,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(url)
 
     about["load average at the end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    entries.append(Entry("machine: CPU probe at the end", cpu_probe(), "ms", note="the same loop, after the run"))
     full = args.scale <= 1 and not args.skip and not args.reuse
     total = time.perf_counter() - started
     entries.append(Entry("bench: total time", total, "s", TOTAL_SECONDS if full else None, "<" if full else ""))
