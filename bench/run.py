@@ -80,10 +80,11 @@ class Entry:
         assert self.target is not None
         gap = self.value - self.target
         if self.op in ("<", "<="):
-            ratio = f" ({self.value / self.target:.1f}×)" if self.target else ""
+            # Rounded away from the target: a miss never reads as "1.00×" or "100%".
+            ratio = f" ({math.ceil(100 * self.value / self.target) / 100:.2f}×)" if self.target else ""
             return f"{_fmt(gap)} {self.unit} over{ratio}"
         if self.op == ">=":
-            share = f" ({100 * self.value / self.target:.0f}% of it)" if self.target else ""
+            share = f" ({math.floor(1000 * self.value / self.target) / 10:.1f}% of it)" if self.target else ""
             return f"{_fmt(-gap)} {self.unit} short{share}"
         return f"{_fmt(gap)} off"
 

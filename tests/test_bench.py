@@ -62,3 +62,12 @@ class BenchTests(SimpleTestCase):
         for name in ("import Markdown: highlights/s", "import CSV: highlights/s", "export zip: highlights/s"):
             assert by_name[name]["value"], by_name[name]
         assert by_name["load: errors"]["value"] == 0, by_name["load: errors"]
+
+
+class MissTests(SimpleTestCase):
+    def test_a_miss_never_reads_as_on_target(self) -> None:
+        from bench.run import Entry
+
+        assert Entry("zip", 19_916, "/s", 20_000, ">=").miss() == "84 /s short (99.5% of it)"
+        assert Entry("page", 100.3, "ms", 100, "<").miss() == "0.30 ms over (1.01×)"
+        assert Entry("page", 90, "ms", 100, "<").miss() == ""
