@@ -3,7 +3,8 @@
 `{% here as back %}`: the address of the page the reader is looking at, for a form's `next`.
 `{% curate_urls item "h" as urls %}`: the addresses of a highlight's ("h"), a source's ("s") or
 a tag's ("t") actions, put together by `config.reversing` (a page shows fifty highlights with
-several actions each; reverse() for each would cost a quarter of the page's time).
+several actions each; reverse() for each would cost a quarter of the page's time), with `back`.
+`{% csrf_input %}`: `{% csrf_token %}`, made once for all of a page's row forms.
 """
 
 from __future__ import annotations
