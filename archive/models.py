@@ -75,9 +75,18 @@ def search_text() -> Concat:
 LIVE = models.Q(deleted_at__isnull=True)
 
 
+PREFETCHED_AUTHORS = "prefetched_author_links"
+
+
 class SourceQuerySet(models.QuerySet["Source"]):
     def for_user(self, user: Any) -> SourceQuerySet:
         return self.filter(user=user, deleted_at__isnull=True)
+
+    def with_authors(self) -> SourceQuerySet:
+        """Fetch every row's authors (their links, in order) in one more query, as a plain list
+        (`Source.author_links`): for pages that draw the rows."""
+        links = SourceAuthor.objects.select_related("author").order_by("position")
+        return self.prefetch_related(models.Prefetch("sourceauthor_set", queryset=links, to_attr=PREFETCHED_AUTHORS))
 
 
 class Source(models.Model):
@@ -206,6 +215,16 @@ class Source(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse_pk("archive:source", self.pk)
+
+    @property
+    def author_links(self) -> list[SourceAuthor]:
+        """Its authors' links (`link.author`), in order: the list `with_authors()` fetched for a
+        whole page, else a query. (`source.sourceauthor_set.all` in a template makes a related
+        manager and a QuerySet for every row, even prefetched: a tenth of drawing the row.)"""
+        prefetched = self.__dict__.get(PREFETCHED_AUTHORS)
+        if prefetched is not None:
+            return prefetched
+        return list(SourceAuthor.objects.filter(source=self).select_related("author").order_by("position"))
 
     @property
     def tag_list(self) -> list[Any]:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.forms import ModelChoiceField
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from archive import export_template, exporting, importing, jobs
 from archive.forms import ExportForm, ExportSettingsForm, ImportForm, PreviewForm
-from archive.models import Author, ExportSettings, ImportFile, ImportJob, Source, SourceAuthor
+from archive.models import Author, ExportSettings, ImportFile, ImportJob, Source
 from archive.tasks import import_job as import_job_task
 from config.http import AuthedRequest
 from highlights.forms import ListForm
@@ -168,10 +168,7 @@ def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     next_page = fragment(request, form.page_number) == "#page"
     sources = Source.objects.for_user(request.user)
     if not next_page:  # the header is only drawn on the full page
-        sources = sources.prefetch_related(
-            "tags",
-            Prefetch("sourceauthor_set", queryset=SourceAuthor.objects.select_related("author").order_by("position")),
-        )
+        sources = sources.prefetch_related("tags").with_authors()
     source = get_object_or_404(sources, pk=pk)
     live = Highlight.objects.filter(source=source, deleted_at__isnull=True).with_tags()
     page = paginate(request, live.order_by("position", "pk"), form.page_number, SOURCE_HIGHLIGHTS_PER_PAGE)

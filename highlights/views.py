@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -146,9 +146,7 @@ def _filter_choices(request: AuthedRequest) -> dict[str, Any]:
 
 
 def _with_authors(sources: QuerySet[Source]) -> QuerySet[Source]:
-    return sources.prefetch_related(
-        Prefetch("sourceauthor_set", queryset=SourceAuthor.objects.select_related("author").order_by("position"))
-    )
+    return sources.with_authors()  # type: ignore[attr-defined]
 
 
 def _fetch_sources(sources: QuerySet[Source], offset: int, limit: int) -> list[Source]:
