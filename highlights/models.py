@@ -272,7 +272,7 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
             newest.append(that_day.order_by(INDEX_ORDER_NEWEST, "-pk").values("pk")[:limit])
         if not newest:
             return self.none()
-        found = newest[0].union(*newest[1:], all=True) if len(newest) > 1 else newest[0]
+        found = newest[0].union(*newest[1:], all=True)  # just newest[0] when it is alone
         return self.filter(pk__in=found).order_by("-highlighted_at", "-pk")[:limit]
 
 

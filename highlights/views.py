@@ -145,18 +145,14 @@ def _filter_choices(request: AuthedRequest) -> dict[str, Any]:
     return {"origins": source_origins(request.user), "tag_names": tags, "categories": CATEGORY_CHOICES}
 
 
-def _with_authors(sources: QuerySet[Source]) -> QuerySet[Source]:
-    return sources.with_authors()  # type: ignore[attr-defined]
-
-
 def _fetch_sources(sources: QuerySet[Source], offset: int, limit: int) -> list[Source]:
     """A page of sources with their authors. Past the first page, the ids come first, counted
     off in a sort's index without reading the table, then just those rows (a "deferred join"):
     page 500 costs about what page 1 does."""
     if not offset:
-        return list(_with_authors(sources)[:limit])
+        return list(sources.with_authors()[:limit])  # type: ignore[attr-defined]
     ids = list(sources.values_list("pk", flat=True)[offset : offset + limit])
-    found = {source.pk: source for source in _with_authors(Source.objects.filter(pk__in=ids))}
+    found = {source.pk: source for source in Source.objects.filter(pk__in=ids).with_authors()}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -355,7 +351,7 @@ def tag_detail(request: AuthedRequest, name: str) -> HttpResponse:
         context["total"] = tag.highlight_count  # kept by a trigger; counting would read every link
     if not part:
         sources = Source.objects.for_user(request.user).filter(tags=tag).order_by(*SOURCE_ORDER["recent"])
-        context["sources"] = list(_with_authors(sources)[:TAG_SOURCES_SHOWN])
+        context["sources"] = list(sources.with_authors()[:TAG_SOURCES_SHOWN])
         context["source_total"] = sources.count()
     return respond(request, "highlights/tag.html", context, page.number, {"sort": "recent"})
 

@@ -42,8 +42,12 @@ def curate_urls(context: template.Context, item: object, kind: str) -> dict[str,
     """The action URLs, and the strings the controls are made of: `back` (the page to come back
     to, see `here`) and `back_q` (the same, for a query string), `id` (the pk as text, so the
     template does not localise a number each time), `key` ("h-12"), `region` (the id of the
-    element the actions replace) and `noun`."""
+    element the actions replace) and `noun`. Made once per item and page: a highlight's row asks
+    twice (its actions, then Edit and Delete)."""
     pk = str(getattr(item, "pk", item))
+    known = context.render_context.dicts[0].setdefault(_URLS, {})
+    if (found := known.get((kind, pk, context.get("next_url")))) is not None:
+        return found
     urls = {name: reverse_pk(route, pk) for name, route in ROUTES[kind].items()}
     urls["suggest"] = reverse_plain("highlights:tag_suggest")
     urls["back"], urls["back_q"] = _here_and_quoted(context)
@@ -51,6 +55,7 @@ def curate_urls(context: template.Context, item: object, kind: str) -> dict[str,
     urls["key"] = f"{kind}-{pk}"
     urls["region"] = {"h": f"curate-h-{pk}", "s": f"tags-s-{pk}", "t": f"tag-row-{pk}"}[kind]
     urls["noun"] = {"h": "highlight", "s": "source", "t": "tag"}[kind]
+    known[(kind, pk, context.get("next_url"))] = urls
     return urls
 
 
@@ -74,6 +79,7 @@ def _here_and_quoted(context: template.Context) -> tuple[str, str]:
 
 _HERE = object()
 _CSRF = object()
+_URLS = object()
 
 
 @register.simple_tag(takes_context=True)
@@ -96,9 +102,3 @@ def _here(context: template.Context, next_url: object) -> str:
     if htmx and htmx.current_url_abs_path:
         return str(htmx.current_url_abs_path)
     return str(request.get_full_path())
-
-
-@register.simple_tag
-def route(name: str, pk: object) -> str:
-    """`{% url name pk %}` for a route taking one id, without resolving the URL tree each time."""
-    return reverse_pk(name, pk)
