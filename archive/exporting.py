@@ -8,13 +8,15 @@ handed on as soon as it is written, so memory stays flat however large the archi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
@@ -22,7 +24,7 @@ from django.db.models import Aggregate, Func, JSONField, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
-from archive import export_template
+from archive import export_template, workers
 from archive.formats import commonplace_json, readwise_csv, readwise_markdown
 from archive.formats.document import Category, Document, Highlight, LocationKind
 from archive.models import Author, ExportSettings, Source, SourceAlias, SourceAuthor, normalise_key
@@ -31,8 +33,16 @@ from highlights import filters as library
 from highlights.models import Highlight as HighlightRow
 from highlights.models import Tag
 
+try:
+    from isal import isal_zlib as _deflate
+except ImportError:  # pragma: no cover - a platform without ISA-L's wheel
+    import zlib as _deflate  # type: ignore[no-redef]
+
 CHUNK_SIZE = 200  # sources read at a time
-ZIP_LEVEL = 1  # deflate level of the Markdown zip
+# Deflate level of the Markdown zip. Intel's ISA-L at level 1 deflates a whole archive's
+# Markdown three and a half times as fast as zlib's level 1 (185 against 53 MB/s here), and as
+# small; zlib is the fallback where its wheel is missing.
+ZIP_LEVEL = 1
 
 Renderer = Callable[[Document], str]
 
@@ -321,6 +331,7 @@ def _with_warning(markdown: str, error: Exception) -> str:
     return f"<!-- Your export template failed on this source ({reason}); this is Commonplace's layout. -->\n{markdown}"
 
 
+@functools.lru_cache(maxsize=16)
 def renderer(layout: str = ExportSettings.Layout.COMMONPLACE, template: str = "") -> Renderer:
     """The function that writes one Document as Markdown in a layout."""
     if layout == ExportSettings.Layout.READWISE:
@@ -330,10 +341,22 @@ def renderer(layout: str = ExportSettings.Layout.COMMONPLACE, template: str = ""
     return readwise_markdown.render
 
 
-def renderer_for(user: User, layout: str | None = None) -> Renderer:
+@dataclass(frozen=True)
+class Style:
+    """A layout (with the user's template, for a custom one): a Renderer made of plain data,
+    which worker processes can be handed (see `stream_zip`)."""
+
+    layout: str = ExportSettings.Layout.COMMONPLACE
+    template: str = ""
+
+    def __call__(self, doc: Document) -> str:
+        return renderer(self.layout, self.template)(doc)
+
+
+def renderer_for(user: User, layout: str | None = None) -> Style:
     """The user's chosen layout (or `layout`, overriding it)."""
     preferences = ExportSettings.for_user(user)
-    return renderer(layout or preferences.layout, preferences.template)
+    return Style(layout or preferences.layout, preferences.template)
 
 
 def markdown_for(source: Source, render: Renderer = readwise_markdown.render) -> str:
@@ -436,22 +459,77 @@ def _zip_time(source: Source) -> tuple[int, int, int, int, int, int]:
     return stamp.timetuple()[:6]
 
 
-def stream_zip(sources: Iterable[Source], render: Renderer = readwise_markdown.render) -> Iterator[bytes]:
-    """A zip of one Markdown file per source (in category folders), yielded a source at a time."""
+class ZipEntry(NamedTuple):
+    """A source's Markdown file, deflated, for `stream_zip` to put in the zip."""
+
+    folder: str
+    filename: str
+    when: tuple[int, int, int, int, int, int]
+    crc: int
+    size: int  # of the Markdown
+    deflated: bytes
+
+
+def stream_zip(sources: Iterable[Source], render: Renderer = Style()) -> Iterator[bytes]:
+    """A zip of one Markdown file per source (in category folders), yielded a source at a time.
+
+    Given a queryset (`for_export`) and a `Style`, a large export is written by worker
+    processes (`workers.spread`), a batch of sources each, and zipped here in order.
+    """
     buffer = StreamBuffer()
     unique = UniquePaths()
-    # Level 1: a few percent larger than the default 6, and three times faster, which an export
-    # of a whole archive feels (Markdown compresses well either way).
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
-        for source in sources:
-            info = zipfile.ZipInfo(unique(folder_for(source), filename_for(source)), date_time=_zip_time(source))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.compress_level = ZIP_LEVEL
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for entry in _zip_entries(sources, render):
+            info = zipfile.ZipInfo(unique(entry.folder, entry.filename), date_time=entry.when)
             info.external_attr = 0o644 << 16
-            archive.writestr(info, render(document_for(source)).encode())
+            add_deflated(archive, info, entry)
             if chunk := buffer.take():
                 yield chunk
     yield buffer.take()  # the central directory
+
+
+def add_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ZipEntry) -> None:
+    """Put a file deflated elsewhere into `archive` as `writestr` would have, under `info`.
+
+    `zipfile` takes no data already compressed, so this does what its `open(name, "w")` does
+    (local header, data, the entry kept for the central directory), knowing the sizes and CRC
+    up front: the header carries them, and no data descriptor follows.
+    """
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.flag_bits = 0
+    info.CRC, info.file_size, info.compress_size = entry.crc, entry.size, len(entry.deflated)
+    info.header_offset = archive.fp.tell()  # type: ignore[union-attr]
+    archive._writecheck(info)  # type: ignore[attr-defined]
+    archive._didModify = True  # type: ignore[attr-defined]
+    archive.fp.write(info.FileHeader())  # type: ignore[union-attr]
+    archive.fp.write(entry.deflated)  # type: ignore[union-attr]
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
+    archive.start_dir = archive.fp.tell()  # type: ignore[attr-defined,union-attr]
+
+
+def _zip_entries(sources: Iterable[Source], render: Renderer) -> Iterator[ZipEntry]:
+    def here() -> Iterator[ZipEntry]:
+        rows = sources.iterator(chunk_size=CHUNK_SIZE) if isinstance(sources, QuerySet) else sources
+        return (_zip_entry(source, render) for source in rows)
+
+    if isinstance(sources, QuerySet) and isinstance(render, Style):
+        return workers.spread(sources, _zip_batch, render, here=here)
+    return here()
+
+
+def _zip_entry(source: Source, render: Renderer) -> ZipEntry:
+    markdown = render(document_for(source)).encode()
+    deflate = _deflate.compressobj(ZIP_LEVEL, _deflate.DEFLATED, -15)  # raw deflate, as zips hold it
+    deflated = deflate.compress(markdown) + deflate.flush()
+    when = _zip_time(source)
+    return ZipEntry(folder_for(source), filename_for(source), when, _deflate.crc32(markdown), len(markdown), deflated)
+
+
+def _zip_batch(ids: list[int], render: Style) -> list[ZipEntry]:
+    """In a worker: the zip entries of these sources."""
+    sources = for_export(Source.objects.filter(pk__in=ids)).iterator(chunk_size=CHUNK_SIZE)
+    return [_zip_entry(source, render) for source in sources]
 
 
 # --- CSV and JSON, streamed -------------------------------------------------------------------
@@ -489,10 +567,23 @@ def _book(source: Source) -> dict[str, Any]:
 
 def stream_json(sources: QuerySet[Source], indent: int | None = None, tags: Sequence[str] = ()) -> Iterator[str]:
     """The JSON backup (Readwise's `/api/v2/export/` shape), a book at a time; `tags` (see
-    `unused_tags`) are the tags no source or highlight carries, which a whole backup keeps."""
+    `unused_tags`) are the tags no source or highlight carries, which a whole backup keeps.
+
+    A large one is written by worker processes, a batch of books each (`workers.spread`)."""
     count = sources.count()
-    books = (_book(s) for s in sources.iterator(chunk_size=CHUNK_SIZE))
-    return commonplace_json.stream(books, count, indent=indent, tags=tags)
+    trash = "export_aliases" in sources.query.annotations  # `for_export(..., trash=True)`
+
+    def here() -> Iterator[str]:
+        return (commonplace_json.book_text(_book(s), indent) for s in sources.iterator(chunk_size=CHUNK_SIZE))
+
+    books = workers.spread(sources, _json_batch, trash, indent, here=here)
+    return commonplace_json.stream_texts(books, count, indent=indent, tags=tags)
+
+
+def _json_batch(ids: list[int], trash: bool, indent: int | None) -> list[str]:
+    """In a worker: these sources as books of the backup, written."""
+    sources = for_export(Source.objects.filter(pk__in=ids), trash=trash).iterator(chunk_size=CHUNK_SIZE)
+    return [commonplace_json.book_text(_book(source), indent) for source in sources]
 
 
 def unused_tags(user: User) -> list[str]:

@@ -261,7 +261,7 @@ def export_download(request: AuthedRequest) -> HttpResponseBase:
         name = exporting.download_name(selection, "json", what="backup" if whole else "highlights")
     else:
         render_markdown = exporting.renderer_for(request.user)
-        zipped = exporting.stream_zip(sources.iterator(chunk_size=exporting.CHUNK_SIZE), render_markdown)
+        zipped = exporting.stream_zip(sources, render_markdown)
         response = StreamingHttpResponse(zipped, content_type="application/zip")
         name = exporting.download_name(selection, "zip")
     response["Content-Disposition"] = content_disposition(name)

@@ -145,13 +145,23 @@ def stream(
 
     `tags`: the names of tags nothing carries, which a whole-archive backup keeps too.
     """
+    return stream_texts((book_text(item, indent) for item in books), count, indent=indent, tags=tags)
+
+
+def book_text(book: dict[str, Any], indent: int | None = None) -> str:
+    """One book as it stands in the backup's list of results."""
+    body = json.dumps(book, ensure_ascii=False, indent=indent)
+    return body.replace("\n", "\n" + " " * indent) if indent else body
+
+
+def stream_texts(
+    books: Iterable[str], count: int, *, indent: int | None = None, tags: Sequence[str] = ()
+) -> Iterator[str]:
+    """`stream`, of books already written as text (`book_text`)."""
     spare = f'"tags": {json.dumps(list(tags), ensure_ascii=False)}, ' if tags else ""
     yield f'{{"format": "{FORMAT}", "version": {VERSION}, "count": {count}, "nextPageCursor": null, {spare}"results": ['
     pad = "\n" + " " * indent if indent else ""
-    for i, item in enumerate(books):
-        body = json.dumps(item, ensure_ascii=False, indent=indent)
-        if indent:
-            body = body.replace("\n", pad)
+    for i, body in enumerate(books):
         yield ("," if i else "") + pad + body
     yield ("\n" if indent else "") + "]}\n"
 

@@ -72,7 +72,7 @@ class Command(BaseCommand):
             elif out == "-":
                 raise CommandError("a zip of several sources needs --out FILE.zip")
             else:
-                self._write(out, exporting.stream_zip(rows, render))
+                self._write(out, exporting.stream_zip(sources, render))
         if out != "-":
             seconds = time.monotonic() - started
             self.stderr.write(f"Wrote {count} source{'s' * (count != 1)} to {out} in {seconds:.1f}s")
