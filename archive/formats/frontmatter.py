@@ -163,6 +163,46 @@ def load(text: str, first_line: int = 1) -> dict[str, Any]:
 
     `first_line` is the file line number of the body's first line, for error messages.
     """
+    simple = load_simple(text)
+    return simple if simple is not None else load_yaml(text, first_line)
+
+
+_SIMPLE_LINE = re.compile(r"([A-Za-z][\w-]*):(?: +(.*))?")
+
+
+def load_simple(text: str) -> dict[str, Any] | None:
+    """Front matter of `key: value` lines whose values are plain strings, decimal integers,
+    empty, or double-quoted without escapes (what Commonplace and Readwise write), read without
+    the YAML parser, which took two fifths of reading such a note; None for anything else, which
+    `load_yaml` reads. A property test (tests/formats/test_frontmatter.py) checks that the two
+    agree wherever this one answers."""
+    data: dict[str, Any] = {}
+    for line in text.split("\n"):
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None or match[1] in data or not _plain_fast(match[1]) or len(match[1]) > 200:
+            return None  # (a YAML key is at most 1,024 characters)
+        raw = (match[2] or "").rstrip(" ")
+        if not raw:
+            value: Any = None
+        elif _plain_fast(raw):
+            value = raw
+        elif _number_fast(raw):
+            value = int(raw)
+        elif len(raw) > 1 and raw[0] == raw[-1] == '"' and not any(_unquotable(ch) for ch in raw[1:-1]):
+            value = raw[1:-1]
+        else:
+            return None
+        data[match[1]] = value
+    return data
+
+
+def _unquotable(ch: str) -> bool:
+    """Characters a double-quoted scalar cannot hold as themselves."""
+    return ch in '"\\' or _escaped(ch)
+
+
+def load_yaml(text: str, first_line: int = 1) -> dict[str, Any]:
+    """`load`, by the YAML parser."""
     text = "\n".join(
         _HASH_VALUE.sub(lambda m: f"{m['key']}: {double_quoted(m['value'])}", line) for line in text.split("\n")
     )

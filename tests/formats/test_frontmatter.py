@@ -77,3 +77,45 @@ def test_it_takes_the_fast_path_for_ordinary_titles() -> None:
     ):
         assert frontmatter._plain_fast(text), text
         assert frontmatter.scalar(text) == text
+
+
+KEYS = st.one_of(st.sampled_from(["title", "url", "author", "date", "e1", "true", "Null", "a-b", "x_y", "12"]), TEXTS)
+VALUES = st.one_of(
+    TEXTS,
+    TEXTS.map(lambda text: f'"{text}"'),
+    st.text(st.sampled_from(list("0123456789")), min_size=1, max_size=8),
+    st.sampled_from(["", " ", "~", "null", "true", "-3", "1.5", "0x1F", "007", '"a\\"b"', "'q'", "[a, b]", "&x a"]),
+)
+LINES = st.tuples(KEYS, st.sampled_from([": ", ":", ":  ", " : "]), VALUES).map("".join)
+# Lines the simple path mostly takes, so that its answers are checked often.
+LIKELY_LINES = st.tuples(
+    st.sampled_from(["title", "url", "author", "date", "e1", "a-b", "Ü"]),
+    st.sampled_from([": ", ":  "]),
+    st.one_of(LIKELY, LIKELY.map(lambda text: f'"{text}"'), st.sampled_from(["", "0", "12", "x y"])),
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.one_of(LIKELY_LINES, LINES), min_size=1, max_size=4).map("\n".join))
+@example('title: "Abandon Ve Me Know Recently"\nurl: https://example.net/vault/329\ndate: 2024-04-06\ntime: 06:48 PM')
+@example("id: 687119130\nnote:\ncount: 0")
+@example('title: "a #b: c"\ntitle: again')
+@example("k: a\u2028b")
+@example('k: "a\u0085b"')
+@example("k" * 300 + ": v")
+def test_simple_front_matter_reads_as_the_yaml_parser_reads_it(text: str) -> None:
+    simple = frontmatter.load_simple(text)
+    if simple is not None:
+        assert simple == frontmatter.load_yaml(text)
+
+
+def test_commonplace_and_readwise_front_matter_takes_the_simple_path() -> None:
+    text = 'title: "Don\'t Make Me Think: 2nd ed."\nauthor: Steve Krug\nurl: https://example.net/a?b=1#c\nid: 42\nnote:'
+    assert frontmatter.load_simple(text) == {
+        "title": "Don't Make Me Think: 2nd ed.",
+        "author": "Steve Krug",
+        "url": "https://example.net/a?b=1#c",
+        "id": 42,
+        "note": None,
+    }
+    assert frontmatter.load_simple("tags:\n  - a") is None  # a list: the YAML parser reads it
