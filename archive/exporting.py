@@ -2,7 +2,9 @@
 
 Everything that writes many sources streams: sources are read a chunk at a time from a server-side
 cursor (each with its authors, tags and highlights in the same row) and each piece of output is
-handed on as soon as it is written, so memory stays flat however large the archive.
+handed on as soon as it is written, so memory stays flat however large the archive. A large zip
+or JSON backup is written by worker processes, a batch of sources each, and put together here in
+order (`workers.spread`).
 """
 
 from __future__ import annotations
