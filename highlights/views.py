@@ -196,16 +196,16 @@ def _resurface(request: AuthedRequest) -> dict[str, Any]:
     bounds = Highlight.objects.bounds(request.user)
     if bounds["low"] is None:
         return {}
-    resurfaced = _random(request, bounds)
+    resurfaced = _random(request)
     first = timezone.localtime(bounds["first"]).year if bounds["first"] else timezone.localdate().year
     on_this_day = list(Highlight.objects.live(request.user).select_related("source").on_this_day(limit=5, since=first))
     return {"resurfaced": resurfaced, "on_this_day": on_this_day}
 
 
-def _random(request: AuthedRequest, bounds: dict[str, Any] | None = None) -> Highlight | None:
+def _random(request: AuthedRequest) -> Highlight | None:
     shown = request.COOKIES.get(RESURFACED_COOKIE, "")
     return Highlight.objects.select_related("source").random_for(
-        request.user, exclude=int(shown) if shown.isdigit() else None, bounds=bounds
+        request.user, exclude=int(shown) if shown.isdigit() and len(shown) < 19 else None
     )
 
 

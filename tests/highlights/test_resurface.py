@@ -29,6 +29,24 @@ class RandomTests(TestCase):
         last = self.highlights[-1].pk
         assert all(Highlight.objects.random_for(self.user, exclude=last).pk != last for _ in range(50))
 
+    def test_the_one_shown_last_comes_again_when_it_is_the_only_one(self) -> None:
+        only = self.highlights[0]
+        Highlight.objects.filter(user=self.user).exclude(pk=only.pk).update(deleted_at=timezone.now())
+        assert Highlight.objects.random_for(self.user, exclude=only.pk) == only
+        # a source in the trash takes its highlights with it, the one to skip included
+        Highlight.objects.filter(pk=only.pk).update(deleted_at=None)
+        only.source.deleted_at = timezone.now()
+        only.source.save()
+        assert Highlight.objects.random_for(self.user, exclude=only.pk) is None
+
+    def test_a_forged_cookie_is_ignored(self) -> None:
+        self.client.force_login(self.user)
+        for value in ("99999999999999999999999", "-1", "abc", str(self.highlights[0].pk)):
+            self.client.cookies["resurfaced"] = value
+            response = self.client.get("/")
+            assert response.status_code == 200
+            assert 'id="resurface-card"' in response.text
+
     def test_it_leaves_out_deleted_sources_and_has_nothing_for_an_empty_archive(self) -> None:
         self.highlights[0].source.deleted_at = timezone.now()
         self.highlights[0].source.save()
