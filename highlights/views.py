@@ -406,9 +406,8 @@ def search_page(request: AuthedRequest) -> HttpResponse:
         # found in half the archive costs no more than a rare one.
         found = first_matches(request.user, q, form, COUNT_CAP + 1) if q else None
         results = search_highlights(request.user, q, form, among=found)
-        shown = results.select_related("source").with_tags()
-        shown = shown.with_snippets(q) if q else shown
-        page = paginate(request, shown, form.page_number, HIGHLIGHTS_PER_PAGE, {"sort": form.default_sort})
+        defaults = {"sort": form.default_sort}
+        page = paginate(request, results, form.page_number, HIGHLIGHTS_PER_PAGE, defaults, _fetch_found(q))
         if q:
             _add_snippets(page.items, search.parse(q).positive_terms)
         context["page"] = page
@@ -421,6 +420,20 @@ def search_page(request: AuthedRequest) -> HttpResponse:
         context.update(_filter_choices(request))
         context["filter_author"] = _author_for(request, form)
     return respond(request, "highlights/search.html", context, form.page_number, {"sort": form.default_sort})
+
+
+def _fetch_found(q: str) -> Callable[[QuerySet[Highlight], int, int], list[Highlight]]:
+    """A page of found highlights: their ids first, in the results' order, then just those
+    rows with their sources, tags and snippets (a "deferred join"): joining each of a thousand
+    ranked matches to its source before keeping the page's thirty was a third of the query."""
+
+    def fetch(found: QuerySet[Highlight], offset: int, limit: int) -> list[Highlight]:
+        ids = list(found.values_list("pk", flat=True)[offset : offset + limit])
+        rows = Highlight.objects.filter(pk__in=ids).order_by().select_related("source").with_tags()
+        by_id = {row.pk: row for row in (rows.with_snippets(q) if q else rows)}
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+    return fetch
 
 
 def _add_snippets(highlights: list[Highlight], terms: list[str]) -> None:

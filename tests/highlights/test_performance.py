@@ -111,13 +111,13 @@ class QueryCountTests(TestCase):
         self.assert_queries_fixed(5, lambda: self.client.get(url, {"sort": "oldest"}, headers=HX))
 
     def test_search(self) -> None:
-        # the matches, a ranked page of them (with sources), their tags, matching sources,
-        # origins and tags of the filter bar.
-        self.assert_queries_fixed(8, lambda: self.client.get("/search/", {"q": "reading"}))
-        self.assert_queries_fixed(8, lambda: self.client.get("/search/", {"q": "封建"}))
-        self.assert_queries_fixed(6, lambda: self.client.get("/search/", {"q": "stoic read"}, headers=HX))
+        # the matches, the ids of a ranked page of them, those highlights (with sources),
+        # their tags, matching sources, origins and tags of the filter bar.
+        self.assert_queries_fixed(9, lambda: self.client.get("/search/", {"q": "reading"}))
+        self.assert_queries_fixed(9, lambda: self.client.get("/search/", {"q": "封建"}))
+        self.assert_queries_fixed(7, lambda: self.client.get("/search/", {"q": "stoic read"}, headers=HX))
         self.assert_queries_fixed(
-            6,
+            7,
             lambda: self.client.get("/search/", {"q": "favourite", "category": "books", "favorites": "1"}, headers=HX),
         )
 
