@@ -207,6 +207,8 @@ def tree_memory_mb(root: int) -> float:
     """The memory of a process and all its descendants, in MB (from Linux's /proc): the sum of
     their proportional set sizes, so that pages they share (the interpreter, libraries, a
     worker's pages copied from the forkserver) are counted once, not once per process."""
+    if not os.path.isdir("/proc"):  # not Linux: the command's own peak (ru_maxrss) stands alone
+        return 0.0
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():

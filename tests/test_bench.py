@@ -71,3 +71,24 @@ class MissTests(SimpleTestCase):
         assert Entry("zip", 19_916, "/s", 20_000, ">=").miss() == "84 /s short (99.5% of it)"
         assert Entry("page", 100.3, "ms", 100, "<").miss() == "0.30 ms over (1.01×)"
         assert Entry("page", 90, "ms", 100, "<").miss() == ""
+
+
+class TreeMemoryTests(SimpleTestCase):
+    def test_a_process_tree_s_memory_counts_its_children(self) -> None:
+        from bench.flows import tree_memory_mb
+
+        if not os.path.isdir("/proc"):
+            self.skipTest("reads Linux's /proc")
+        alone = tree_memory_mb(os.getpid())
+        script = "import sys, time; block = bytearray(80_000_000); print(flush=True); time.sleep(30)"
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        try:
+            assert child.stdout is not None
+            child.stdout.readline()  # the block is allocated (and, being zeroed, resident)
+            together = tree_memory_mb(os.getpid())
+        finally:
+            child.kill()
+            child.wait()
+            child.stdout.close()  # type: ignore[union-attr]
+        assert alone > 10
+        assert together - alone > 70  # the child's 80 MB, not counted for the parent alone
