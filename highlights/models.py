@@ -141,10 +141,11 @@ INDEX_ORDER_NEWEST = models.F("highlighted_at").desc(nulls_last=True)  # index h
 
 # The id of a random live highlight of a user (see `random_for`): the first at or after a
 # random point between the ends of the user's ids, not the one to skip; else the first of all
-# but that one; else that one. Each branch reads at most one row of the (user, id) index, and
-# UNION ALL stops at the first branch that has one. The user's id is written into each branch,
-# not read from a subquery, so the planner knows whose ids it reads. Raw SQL, because the ORM took three times
-# as long to build this query as the database takes to run it, on every visit to the home page.
+# but that one; else that one. Each branch reads ids in order from an index and stops at its
+# first row, and UNION ALL stops at the first branch that has one. The user's id is written
+# into each branch (not read from a subquery) so that the planner knows whose ids it reads.
+# Raw SQL, because the ORM took three times as long to build this query as the database takes
+# to run it, on every visit to the home page.
 RANDOM_PICK = """
 WITH gone AS MATERIALIZED (
     SELECT s.id FROM archive_source AS s WHERE s.user_id = %(owner)s AND s.deleted_at IS NOT NULL
@@ -270,8 +271,8 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
         """One of the user's live highlights at random, cheaply at any size: no ORDER BY random().
 
         One query (`RANDOM_PICK`): a number drawn between the user's smallest and largest id
-        (read from the ends of the (user, id) index), and the first live highlight at or after
-        it, read on that index, else the first of all. Gaps in the ids make some highlights a
+        (each read from an end of an index), and the first live highlight at or after it, else
+        the first of all. Gaps in the ids make some highlights a
         little likelier than others, which resurfacing can live with. `exclude` (the one shown
         last time) is skipped when there is another to show.
         """
