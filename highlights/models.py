@@ -260,12 +260,12 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
             note_headline=SearchHeadline(search.headline_source("note"), query, **options),
         )
 
-    def bounds(self, user: Any) -> dict[str, Any]:
-        """The user's smallest and largest highlight id and earliest highlighted-at, in one
-        query of index probes (each min/max is read from an end of an index)."""
-        return self.filter(user=user, deleted_at__isnull=True).aggregate(
-            low=models.Min("pk"), high=models.Max("pk"), first=models.Min("highlighted_at")
-        )
+    def first_highlighted_at(self, user: Any) -> dt.datetime | None:
+        """When the user's earliest highlight was made (read from an end of an index)."""
+        first: dt.datetime | None = self.filter(user=user, deleted_at__isnull=True).aggregate(
+            first=models.Min("highlighted_at")
+        )["first"]
+        return first
 
     def random_for(self, user: Any, exclude: int | None = None) -> Highlight | None:
         """One of the user's live highlights at random, cheaply at any size: no ORDER BY random().

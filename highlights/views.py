@@ -7,11 +7,11 @@ page, for "Load more"). Without JavaScript the same URLs answer with full pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -152,7 +152,12 @@ def _fetch_sources(sources: QuerySet[Source], offset: int, limit: int) -> list[S
     if not offset:
         return list(sources.with_authors()[:limit])  # type: ignore[attr-defined]
     ids = list(sources.values_list("pk", flat=True)[offset : offset + limit])
-    found = {source.pk: source for source in Source.objects.filter(pk__in=ids).with_authors()}
+    return in_order(ids, Source.objects.filter(pk__in=ids).with_authors())
+
+
+def in_order[T: Model](ids: list[int], rows: Iterable[T]) -> list[T]:
+    """`rows` (read by their ids) in the order of `ids`: the second step of a deferred join."""
+    found = {row.pk: row for row in rows}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -193,11 +198,11 @@ def _search_url(params: dict[str, str]) -> str:
 
 
 def _resurface(request: AuthedRequest) -> dict[str, Any]:
-    bounds = Highlight.objects.bounds(request.user)
-    if bounds["low"] is None:
-        return {}
     resurfaced = _random(request)
-    first = timezone.localtime(bounds["first"]).year if bounds["first"] else timezone.localdate().year
+    if resurfaced is None:  # nothing to show
+        return {}
+    first_at = Highlight.objects.first_highlighted_at(request.user)
+    first = timezone.localtime(first_at).year if first_at else timezone.localdate().year
     on_this_day = list(Highlight.objects.live(request.user).select_related("source").on_this_day(limit=5, since=first))
     return {"resurfaced": resurfaced, "on_this_day": on_this_day}
 
@@ -430,8 +435,7 @@ def _fetch_found(q: str) -> Callable[[QuerySet[Highlight], int, int], list[Highl
     def fetch(found: QuerySet[Highlight], offset: int, limit: int) -> list[Highlight]:
         ids = list(found.values_list("pk", flat=True)[offset : offset + limit])
         rows = Highlight.objects.filter(pk__in=ids).order_by().select_related("source").with_tags()
-        by_id = {row.pk: row for row in (rows.with_snippets(q) if q else rows)}
-        return [by_id[pk] for pk in ids if pk in by_id]
+        return in_order(ids, rows.with_snippets(q) if q else rows)
 
     return fetch
 

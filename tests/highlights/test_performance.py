@@ -78,7 +78,7 @@ class QueryCountTests(TestCase):
 
     def test_library(self) -> None:
         # sources, their authors, the count, origins and tags of the filter bar, a random
-        # highlight (bounds, pick) and this day in earlier years.
+        # highlight, the earliest highlight's date and this day in earlier years.
         self.assert_queries_fixed(10, lambda: self.client.get("/"))
 
     def test_library_filtered(self) -> None:

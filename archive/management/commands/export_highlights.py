@@ -59,12 +59,13 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no source with id {', '.join(map(str, sorted(missing)))} in {user}'s archive")
         count = sources.count()
-        rows = sources.iterator(chunk_size=exporting.CHUNK_SIZE)
         if kind == "json":
             spare = exporting.unused_tags(user) if not any(selection.values()) else []
             self._write(out, (text.encode() for text in exporting.stream_json(sources, indent=2, tags=spare)))
         elif kind == "csv":
-            self._write(out, (text.encode() for text in exporting.stream_csv(rows)))
+            self._write(
+                out, (text.encode() for text in exporting.stream_csv(sources.iterator(chunk_size=exporting.CHUNK_SIZE)))
+            )
         else:
             render = exporting.renderer_for(user, options["layout"])
             if options["source"] and len(options["source"]) == 1:
