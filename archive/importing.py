@@ -525,6 +525,7 @@ GROWN_TABLES = ("archive_source", "highlights_highlight", "highlights_highlight_
 # The columns plans join, filter and sort on. The statistics of texts and search vectors (most of
 # ANALYZE's time: 1.8 s of tables at a million highlights, 0.8 s without them) change little as
 # an archive grows, and autovacuum brings them up to date soon after.
+ANALYZE_BELOW_ROWS = 200_000
 ANALYZED = {
     "archive_source": "id, user_id, identity, deleted_at, edited_at, created_at, last_highlighted_at, "
     "highlight_count, category, origin, title_key, author_key",
@@ -534,15 +535,19 @@ ANALYZED = {
 
 
 def refresh_statistics(added: int) -> None:
-    """ANALYZE the tables an import grows when it added a tenth or more of what they held.
+    """ANALYZE the tables an import grows when it added a tenth or more of what they held, while
+    they are small.
 
-    That is autovacuum's own measure: below it the statistics still describe the archive well
-    enough, and ANALYZE takes most of a second at a million highlights.
+    A tenth is autovacuum's own measure: below it the statistics still describe the archive well
+    enough. Past `ANALYZE_BELOW_ROWS` the statistics of a tenth less are close enough for a
+    minute, and autovacuum (by the same measure) brings them up to date within one; ANALYZE itself
+    would add most of a second to the import. What cannot wait is a new archive's first import,
+    when the planner still thinks the tables empty.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(reltuples), 0) FROM pg_class WHERE relname = ANY(%s)", [list(GROWN_TABLES)])
         (known,) = cursor.fetchone()
-        if added >= 0.1 * known:
+        if added >= 0.1 * known and known < ANALYZE_BELOW_ROWS:
             tables = [f"{table} ({ANALYZED[table]})" if table in ANALYZED else table for table in GROWN_TABLES]
             cursor.execute(f"ANALYZE {', '.join(tables)}")
 
@@ -908,20 +913,20 @@ class _Writer:
         for source, pk in zip(sources, ids, strict=True):
             source.pk = pk
             source._state.adding = False
-        links: list[SourceAuthor] = []
-        source_tags = []
-        through = Tag.sources.through
+        # The links of new sources, which nothing else can hold yet: COPY, as for the sources.
+        links: list[dict[str, int]] = []
+        source_tags: list[dict[str, int]] = []
         for source, (document, outcome, _) in zip(sources, batch, strict=True):
             links += [
-                SourceAuthor(source=source, author=self.authors[normalise_key(name)], position=i)
-                for i, name in enumerate(_people(document))
+                {"source_id": source.pk, "author_id": self.authors[normalise_key(name)].pk, "position": i}
+                for i, name in enumerate(_people(document))  # one per person
             ]
             tag_ids = dict.fromkeys(self.tag(name).pk for name in document.tags if name.strip())
-            source_tags += [through(source_id=source.pk, tag_id=tag_id) for tag_id in tag_ids]
+            source_tags += [{"source_id": source.pk, "tag_id": tag_id} for tag_id in tag_ids]
             outcome.sources_created += 1
             outcome.source_ids.append(source.pk)
-        SourceAuthor.objects.bulk_create(links)
-        through.objects.bulk_create(source_tags, ignore_conflicts=True)
+        copy_rows(SourceAuthor, links)
+        copy_rows(Tag.sources.through, source_tags)
         for source, (document, _, _) in zip(sources, batch, strict=True):
             if document.aliases:  # a backup's merged-away identities
                 self.keep_aliases(source, document.aliases)
@@ -955,16 +960,12 @@ class _Writer:
                 yield row.values
 
         ids = copy_rows(Highlight, values(), most)
-        through = Highlight.tags.through
-        through.objects.bulk_create(
-            [
-                through(highlight_id=pk, tag_id=self.tag(name).pk)
-                for pk, names in zip(ids, tags, strict=True)
-                for name in dict.fromkeys(n.strip() for n in names if n.strip())
-            ],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
+        links = [
+            {"highlight_id": pk, "tag_id": tag_id}
+            for pk, names in zip(ids, tags, strict=True)
+            for tag_id in dict.fromkeys(self.tag(name).pk for name in names if name.strip())  # "a" is "A"
+        ]
+        copy_rows(Highlight.tags.through, links)  # new highlights: no link can be there yet
         return ids
 
     def _new_row(

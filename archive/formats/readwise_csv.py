@@ -121,36 +121,35 @@ def parse(text: str) -> ParseResult:
     row_number = 0
     line = 1
     has_binary = _BINARY.search(text) is not None  # one pass over the text, not one per cell
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise ParseError(f"Row {row_number + 1} (line {line}) is not valid CSV: {error}.") from None
-        start_line, line = line, reader.line_num + 1
-        if not row:  # a blank line
-            continue
-        row_number += 1
-        where = f"Row {row_number} (line {start_line})"
-        junk = next((cell for cell in row if _BINARY.search(cell)), None) if has_binary else None
-        if junk is not None:
-            char = _BINARY.search(junk).group()  # type: ignore[union-attr]
-            raise ParseError(f"{where} contains binary data (U+{ord(char):04X}); this is not a text CSV.")
-        if header is None:
-            header = _known_header(row)
-            if header is None:
+    try:
+        for row in reader:
+            start_line, line = line, reader.line_num + 1
+            if not row:  # a blank line
+                continue
+            row_number += 1
+            if has_binary and (junk := next((cell for cell in row if _BINARY.search(cell)), None)) is not None:
+                char = _BINARY.search(junk).group()  # type: ignore[union-attr]
                 raise ParseError(
-                    f"{where} is not a Readwise CSV header; expected "
-                    f"{','.join(HEADER_9)}[,Highlighted at[,Document tags]]."
+                    f"{_where(row_number, start_line)} contains binary data (U+{ord(char):04X}); this is not a text CSV."
                 )
-            continue
-        if len(row) != len(header):
-            raise ParseError(f"{where} has {len(row)} cells, but the header has {len(header)}.")
-        if not "".join(row).strip():
-            continue
-        cells = dict(zip(header, [_unescape(cell) if cell[:1] == "'" else cell for cell in row], strict=True))
-        _read_row(cells, where, documents, seen_rows, result)
+            if header is None:
+                header = _known_header(row)
+                if header is None:
+                    raise ParseError(
+                        f"{_where(row_number, start_line)} is not a Readwise CSV header; expected "
+                        f"{','.join(HEADER_9)}[,Highlighted at[,Document tags]]."
+                    )
+                continue
+            if len(row) != len(header):
+                raise ParseError(
+                    f"{_where(row_number, start_line)} has {len(row)} cells, but the header has {len(header)}."
+                )
+            if not "".join(row).strip():
+                continue
+            cells = tuple(_unescape(cell) if cell[:1] == "'" else cell for cell in row)
+            _read_row(cells, row_number, start_line, documents, seen_rows, result)
+    except csv.Error as error:
+        raise ParseError(f"Row {row_number + 1} (line {line}) is not valid CSV: {error}.") from None
     if header is None:
         raise ParseError("The file is empty: there is no Readwise CSV header.")
     for document in documents.values():
@@ -215,48 +214,50 @@ def _known_header(row: list[str]) -> list[str] | None:
     return None
 
 
+def _where(row_number: int, line: int) -> str:
+    return f"Row {row_number} (line {line})"
+
+
 def _read_row(
-    cells: dict[str, str],
-    where: str,
+    cells: tuple[str, ...],
+    row_number: int,
+    line: int,
     documents: dict[tuple[str, str, str], Document],
     seen_rows: set[tuple[str, ...]],
     result: ParseResult,
 ) -> None:
-    text = _newlines(cells["Highlight"])
-    note = _newlines(cells["Note"])
+    """One row, its cells in the order of `HEADER_11` (the shorter headers are its beginnings)."""
+    text, title, author, amazon_id, note, color, tags_cell, location_type, location = cells[:9]
+    text, note = _newlines(text), _newlines(note)
     if not text.strip() and not note.strip():
         result.skipped += 1
-        result.warnings.append(f"{where} has no highlight text and no note; skipped.")
+        result.warnings.append(f"{_where(row_number, line)} has no highlight text and no note; skipped.")
         return
-    key_row = tuple(cells.values())
-    if key_row in seen_rows:
+    if cells in seen_rows:
         result.skipped += 1
-        result.warnings.append(f"{where} repeats an earlier row exactly; skipped.")
+        result.warnings.append(f"{_where(row_number, line)} repeats an earlier row exactly; skipped.")
         return
-    seen_rows.add(key_row)
+    seen_rows.add(cells)
 
-    tags = split_tags(cells["Tags"])
+    tags = split_tags(tags_cell) if tags_cell else []
     favorite = any(tag.lower() == FAVORITE_TAG for tag in tags)
-    tags = [tag for tag in tags if tag.lower() != FAVORITE_TAG]
-    location_type = cells["Location Type"].strip()
+    if favorite:
+        tags = [tag for tag in tags if tag.lower() != FAVORITE_TAG]
+    location_type = location_type.strip()
     kind = _LOCATION_KINDS.get(location_type.lower())
     if kind is None:
         result.warnings.append(
-            f"{where} has an unknown Location Type {location_type!r}; the location is kept without a kind."
+            f"{_where(row_number, line)} has an unknown Location Type {location_type!r}; "
+            "the location is kept without a kind."
         )
         kind = LocationKind.NONE
     highlighted_at = None
-    raw_time = cells.get("Highlighted at", "").strip()
+    raw_time = cells[9].strip() if len(cells) > 9 else ""
     if raw_time:
         highlighted_at = _parse_datetime(raw_time)
         if highlighted_at is None:
-            result.warnings.append(f"{where} has an unreadable Highlighted at {raw_time!r}.")
+            result.warnings.append(f"{_where(row_number, line)} has an unreadable Highlighted at {raw_time!r}.")
 
-    title, author, amazon_id = (
-        cells["Book Title"],
-        cells["Book Author"],
-        cells["Amazon Book ID"],
-    )
     document = documents.get((title, author, amazon_id))
     if document is None:
         document = Document(
@@ -266,17 +267,17 @@ def _read_row(
             external_id=amazon_id.strip(),
         )
         documents[(title, author, amazon_id)] = document
-    for tag in split_tags(cells.get("Document tags", "")):
-        if tag.lower() not in {t.lower() for t in document.tags}:
-            document.tags.append(tag)
+    if len(cells) > 10 and cells[10]:
+        known = {t.lower() for t in document.tags}
+        document.tags += [tag for tag in split_tags(cells[10]) if tag.lower() not in known]
     document.highlights.append(
         Highlight(
             text=text,
             note=note,
             tags=tags,
-            location=cells["Location"].strip(),
+            location=location.strip(),
             location_kind=kind,
-            color=cells["Color"].strip(),
+            color=color.strip(),
             highlighted_at=highlighted_at,
             favorite=favorite,
         )
@@ -323,7 +324,7 @@ def _format_datetime(value: dt.datetime | None) -> str:
 
 
 def _newlines(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def _escape(cell: str) -> str:

@@ -438,13 +438,18 @@ class StatisticsTests(TestCase):
         self.assertEqual(Highlight.objects.get(source__user=user).tags.count(), 1_500)
         self.assertGreaterEqual(self.estimated_links(), 1_500)
 
-    def test_it_analyzes_only_when_the_import_is_a_tenth_of_what_was_there(self) -> None:
-        one(make_user(), "tags.md", self.tagged(1_500))  # analyzed: the tables hold 1,500 links or more
-        with connection.cursor() as cursor:  # (or what earlier tests in this database left)
+    @staticmethod
+    def largest() -> int:
+        """The estimated rows of the largest table an import grows."""
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT max(reltuples) FROM pg_class WHERE relname = ANY(%s)", [list(importing.GROWN_TABLES)]
             )
-            largest = int(cursor.fetchone()[0])
+            return int(cursor.fetchone()[0])
+
+    def test_it_analyzes_only_when_the_import_is_a_tenth_of_what_was_there(self) -> None:
+        one(make_user(), "tags.md", self.tagged(1_500))  # analyzed: the tables hold 1,500 links or more
+        largest = self.largest()  # (or what earlier tests in this database left)
         assert largest >= 1_500
         with CaptureQueriesContext(connection) as seen:
             importing.refresh_statistics(largest // 10 - 1)
@@ -452,6 +457,14 @@ class StatisticsTests(TestCase):
         with CaptureQueriesContext(connection) as seen:
             importing.refresh_statistics(largest // 10 + 1)
         assert [q for q in seen.captured_queries if q["sql"].startswith("ANALYZE")]
+        # Tables past ANALYZE_BELOW_ROWS are left to autovacuum, however much was added.
+        largest = self.largest()  # as that ANALYZE counted
+        with (
+            mock.patch.object(importing, "ANALYZE_BELOW_ROWS", largest),
+            CaptureQueriesContext(connection) as seen,
+        ):
+            importing.refresh_statistics(largest * 2)
+        assert not [q for q in seen.captured_queries if q["sql"].startswith("ANALYZE")]
 
     def test_a_small_or_unchanged_import_leaves_it_to_autovacuum(self) -> None:
         user = make_user()
