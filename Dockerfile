@@ -69,10 +69,12 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 
 ENTRYPOINT ["docker-entrypoint"]
 # Workers: $WEB_CONCURRENCY (gunicorn reads it; default 1). No --preload: each worker opens its
-# own database connection pool after the fork.
+# own database connection pool after the fork. --reuse-port: a listening socket per worker, so
+# the kernel spreads connections over the workers instead of the quickest taking them all.
 CMD ["gunicorn", "config.wsgi", \
      "--bind", "0.0.0.0:8000", \
      "--threads", "4", \
+     "--reuse-port", \
      "--timeout", "120", \
      "--graceful-timeout", "30", \
      "--worker-tmp-dir", "/dev/shm", \

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -113,13 +114,28 @@ def start_database() -> None:
     embedded.ensure_running(data_dir)  # our hold covers the children; the last holder stops it
 
 
+def port_taken(host: str, port: int) -> bool:
+    """True when something listens on host:port already (the server's --reuse-port would share it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's port is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def serve() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    if port_taken(host, int(port)):
+        say(f"Port {port} on {host} is in use: is Commonplace already running? Stop it, or set PORT=8001.")
+        return 1
     start_database()
     say("Applying database migrations")
     manage("migrate", "--noinput")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8000")
     say("Starting the background worker")
     worker = subprocess.Popen([str(PYTHON), "manage.py", "db_worker", "--interval", "1"], cwd=ROOT)
     say(f"Serving Commonplace on http://{host}:{port}/  (Ctrl-C stops everything)")
@@ -130,6 +146,10 @@ def serve() -> int:
             "--bind", f"{host}:{port}",
             "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
             "--threads", "4",
+            # A listening socket per worker, the kernel spreading connections over them: with one
+            # shared socket, whichever worker is quickest to accept can take every keep-alive
+            # connection and leave the other core idle (half the requests a second under load).
+            "--reuse-port",
             "--access-logfile", "-",
             "--graceful-timeout", "5",
         ],

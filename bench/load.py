@@ -62,6 +62,7 @@ class Gunicorn:
                 "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(workers),
                 "--threads", str(threads),
+                "--reuse-port",  # as run.py: the kernel spreads wrk's connections over the workers
                 "--graceful-timeout", "5",
                 "--log-level", "warning",
             ],
