@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
 from highlights.models import Highlight, Tag
@@ -13,8 +16,21 @@ class TagAdmin(admin.ModelAdmin):
     filter_horizontal = ["sources"]
 
 
+class HighlightAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        source, user = data.get("source"), data.get("user")
+        if source is not None and user is not None and source.user_id != user.pk:
+            # The database refuses it too (the (source, user) foreign key), but at commit, as a 500.
+            self.add_error(
+                "source", "This source is another reader's: choose one of this highlight's reader's sources."
+            )
+        return data
+
+
 @admin.register(Highlight)
 class HighlightAdmin(admin.ModelAdmin):
+    form = HighlightAdminForm
     list_display = [
         "__str__",
         "source",

@@ -55,3 +55,23 @@ def test_deleting_a_source_finds_whether_highlights_are_left_by_source_and_reade
     assert "highlight_unique_fingerprint_per_source" in plan, plan
     condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "source_id" in condition and "user_id" in condition, plan
+
+
+def test_the_admin_says_so_when_a_highlight_is_moved_to_another_readers_source(client) -> None:  # noqa: ANN001
+    ada, bob = make_user(), make_user()
+    highlight = make_highlight(make_source(ada))
+    theirs = make_source(bob)
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    url = f"/admin/highlights/highlight/{highlight.pk}/change/"
+    form = {
+        "user": ada.pk,
+        "source": theirs.pk,
+        "position": 0,
+        "text": highlight.text,
+        "location_kind": "",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 200  # the form again, not a 500 and not a redirect
+    assert "another reader" in response.content.decode()
+    highlight.refresh_from_db()
+    assert highlight.source_id != theirs.pk
