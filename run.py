@@ -11,6 +11,7 @@ Ctrl-C stops the web server, the worker and the database.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -121,15 +122,15 @@ def port_taken(host: str, port: int) -> bool:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's port is free
         try:
             probe.bind((host, port))
-        except OSError:
-            return True
+        except OSError as error:  # any other trouble (an unknown host) is gunicorn's to report
+            return error.errno == errno.EADDRINUSE
     return False
 
 
 def serve() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
-    if port_taken(host, int(port)):
+    if port.isdigit() and port_taken(host, int(port)):
         say(f"Port {port} on {host} is in use: is Commonplace already running? Stop it, or set PORT=8001.")
         return 1
     start_database()

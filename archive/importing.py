@@ -522,10 +522,11 @@ def _parsed(
 ANALYZE_AFTER_ROWS = 1_000
 GROWING = {ImportFile.Status.CREATED, ImportFile.Status.UPDATED}
 GROWN_TABLES = ("archive_source", "highlights_highlight", "highlights_highlight_tags", "highlights_tag")
+# Tables this large are left to autovacuum (see `refresh_statistics`).
+ANALYZE_BELOW_ROWS = 200_000
 # The columns plans join, filter and sort on. The statistics of texts and search vectors (most of
 # ANALYZE's time: 1.8 s of tables at a million highlights, 0.8 s without them) change little as
 # an archive grows, and autovacuum brings them up to date soon after.
-ANALYZE_BELOW_ROWS = 200_000
 ANALYZED = {
     "archive_source": "id, user_id, identity, deleted_at, edited_at, created_at, last_highlighted_at, "
     "highlight_count, category, origin, title_key, author_key",
