@@ -48,6 +48,13 @@ class Migration(migrations.Migration):
                 fields=("source", "user", "fingerprint"), name="highlight_unique_fingerprint_per_source"
             ),
         ),
+        # No path in the app puts a highlight in another reader's source, but the admin could
+        # (before it said no): such a highlight goes with its source, whose pages show it.
+        migrations.RunSQL(
+            sql="UPDATE highlights_highlight AS h SET user_id = s.user_id FROM archive_source AS s"
+            " WHERE h.source_id = s.id AND h.user_id <> s.user_id",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
         migrations.RunSQL(
             sql=[
                 "ALTER TABLE highlights_highlight ADD CONSTRAINT highlight_source_user_fk"
