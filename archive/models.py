@@ -157,12 +157,7 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "identity"], name="source_unique_identity_per_user"),
-            # What a highlight's one foreign key refers to: its source and that source's reader
-            # (see `Highlight.source`).
-            models.UniqueConstraint(fields=["id", "user"], name="source_id_user"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "identity"], name="source_unique_identity_per_user")]
         indexes = [
             GinIndex(fields=["search_vector"], name="source_search_vector"),
             GinIndex(OpClass(search_text(), name="gin_trgm_ops"), name="source_text_trigram"),

@@ -21,7 +21,7 @@ class HighlightAdminForm(forms.ModelForm):
         data = super().clean()
         source, user = data.get("source"), data.get("user")
         if source is not None and user is not None and source.user_id != user.pk:
-            # The database refuses it too (the (source, user) foreign key), but at commit, as a 500.
+            # A highlight is its source's reader's: on another's source it would be on their pages.
             self.add_error(
                 "source", "This source is another reader's: choose one of this highlight's reader's sources."
             )

@@ -308,20 +308,10 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
 class Highlight(models.Model):
     # No index of their own: (user, id) and (source, position) below begin with them, and every
     # index is one more write for each highlight imported.
-    # No foreign key of their own either: the database holds both with one, (source, user) to
-    # the source's (id, user) (migration 0009). A highlight is then always its source's reader's,
-    # and the check made for each highlight written is one lookup instead of two (a third of an
-    # import's commit). The user exists because the source's own foreign key says so.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="highlights",
-        db_index=False,
-        db_constraint=False,
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="highlights", db_index=False
     )
-    source = models.ForeignKey(
-        "archive.Source", on_delete=models.CASCADE, related_name="highlights", db_index=False, db_constraint=False
-    )
+    source = models.ForeignKey("archive.Source", on_delete=models.CASCADE, related_name="highlights", db_index=False)
     position = models.PositiveIntegerField(default=0, help_text="Order within the source.")
     text = models.TextField(blank=True)
     note = models.TextField(blank=True)
@@ -357,14 +347,8 @@ class Highlight(models.Model):
     class Meta:
         ordering = ["source", "position", "pk"]
         constraints = [
-            # With the user: the foreign key's check when a source is deleted (are any of its
-            # highlights left?) looks for (source, user), and finds it here at once. With
-            # (source) alone, a reader the statistics do not know yet (a first large import)
-            # may be looked for through (user, id) instead, every one of their highlights read
-            # for each source deleted. The user adds nothing to the uniqueness: a source is one
-            # reader's.
             models.UniqueConstraint(
-                fields=["source", "user", "fingerprint"],
+                fields=["source", "fingerprint"],
                 name="highlight_unique_fingerprint_per_source",
             ),
         ]
