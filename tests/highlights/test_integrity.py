@@ -21,7 +21,7 @@ def test_a_highlight_needs_a_source_that_exists() -> None:
     assert not Highlight.objects.exists()
 
 
-def test_a_highlight_goes_with_its_source_and_its_reader() -> None:
+def test_a_highlight_goes_with_its_reader() -> None:
     ada = make_user()
     make_highlight(make_source(ada))
     ada.delete()
