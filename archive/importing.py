@@ -790,6 +790,10 @@ class _Writer:
             self.preload_tags([name])
         return self.tags[key]
 
+    def tag_ids(self, names: Iterable[str]) -> list[int]:
+        """The ids of these tags, each once ("a" and "A" are one tag); blank names left out."""
+        return list(dict.fromkeys(self.tag(name).pk for name in names if name.strip()))
+
     def preload_tags(self, names: Iterable[str]) -> None:
         """Find or create many tags in three queries, not two per tag (a file may hold thousands)."""
         wanted = {n.strip().lower(): n.strip() for n in names if n.strip() and n.strip().lower() not in self.tags}
@@ -922,8 +926,7 @@ class _Writer:
                 {"source_id": source.pk, "author_id": self.authors[normalise_key(name)].pk, "position": i}
                 for i, name in enumerate(_people(document))  # one per person
             ]
-            tag_ids = dict.fromkeys(self.tag(name).pk for name in document.tags if name.strip())
-            source_tags += [{"source_id": source.pk, "tag_id": tag_id} for tag_id in tag_ids]
+            source_tags += [{"source_id": source.pk, "tag_id": tag_id} for tag_id in self.tag_ids(document.tags)]
             outcome.sources_created += 1
             outcome.source_ids.append(source.pk)
         copy_rows(SourceAuthor, links)
@@ -964,7 +967,7 @@ class _Writer:
         links = [
             {"highlight_id": pk, "tag_id": tag_id}
             for pk, names in zip(ids, tags, strict=True)
-            for tag_id in dict.fromkeys(self.tag(name).pk for name in names if name.strip())  # "a" is "A"
+            for tag_id in self.tag_ids(names)
         ]
         copy_rows(Highlight.tags.through, links)  # new highlights: no link can be there yet
         return ids

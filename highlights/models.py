@@ -272,9 +272,9 @@ class HighlightQuerySet(models.QuerySet["Highlight"]):
 
         One query (`RANDOM_PICK`): a number drawn between the user's smallest and largest id
         (each read from an end of an index), and the first live highlight at or after it, else
-        the first of all. Gaps in the ids make some highlights a
-        little likelier than others, which resurfacing can live with. `exclude` (the one shown
-        last time) is skipped when there is another to show.
+        the first of all. Gaps in the ids make some highlights a little likelier than others,
+        which resurfacing can live with. `exclude` (the one shown last time) is skipped when
+        there is another to show.
         """
         values = {"owner": user.pk, "skip": exclude or 0}
         return self.filter(pk=RawSQL(_RANDOM_PICK_SQL, [values[name] for name in _RANDOM_PICK_NAMES])).first()
